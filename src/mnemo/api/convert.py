@@ -1,0 +1,121 @@
+"""Translate native API bodies into service queries and domain objects into bodies."""
+
+from __future__ import annotations
+
+from mnemo.api.schemas import (
+    MemoryRecordIn,
+    MemoryRecordOut,
+    MemoryRecordResultOut,
+    ScoreBreakdown,
+    SearchRequestIn,
+)
+from mnemo.config import LimitsConfig, RetrievalConfig
+from mnemo.errors import InvalidRequestError, PayloadTooLargeError
+from mnemo.filters import MemoryFilter
+from mnemo.retrieval.pipeline import ScoredMemory, SearchMode, SearchQuery
+from mnemo.retrieval.scoring import FusionWeights, RecencyParams
+from mnemo.services.memories import MemoryDraft
+
+_FILTER_FIELDS = (
+    "session_id", "namespace", "user_id", "agent_id", "topics", "entities", "memory_type",
+    "created_at", "last_accessed", "updated_at", "event_date", "importance", "metadata",
+    "include_superseded", "include_expired",
+)  # fmt: skip
+
+
+def check_text(text: str, limits: LimitsConfig, what: str = "text") -> None:
+    size = len(text.encode())
+    if size > limits.max_text_bytes:
+        raise PayloadTooLargeError(
+            f"{what} is {size} bytes; the limit is {limits.max_text_bytes} bytes"
+        )
+
+
+def check_count(count: int, limit: int, what: str) -> None:
+    if count > limit:
+        raise InvalidRequestError(f"too many {what}: {count}; the limit is {limit} per request")
+
+
+def search_query(
+    body: SearchRequestIn, limits: LimitsConfig, retrieval: RetrievalConfig
+) -> SearchQuery:
+    check_text(body.text, limits, "search text")
+    if body.limit > limits.max_page_size:
+        raise InvalidRequestError(f"limit may be at most {limits.max_page_size}")
+    memory_filter = MemoryFilter(**{f: getattr(body, f) for f in _FILTER_FIELDS})
+    weights = FusionWeights(retrieval.vector_weight, retrieval.keyword_weight)
+    if body.hybrid_alpha is not None:
+        weights = FusionWeights(body.hybrid_alpha, 1.0 - body.hybrid_alpha)
+    return SearchQuery(
+        text=body.text,
+        filter=memory_filter,
+        limit=body.limit,
+        offset=body.offset,
+        mode=SearchMode(body.search_mode),
+        distance_threshold=body.distance_threshold,
+        recency=_recency(body),
+        weights=weights,
+    )
+
+
+def _recency(body: SearchRequestIn) -> RecencyParams | None:
+    if body.recency_boost is False:
+        return None
+    base = RecencyParams()
+    return RecencyParams(
+        semantic_weight=_pick(body.recency_semantic_weight, base.semantic_weight),
+        recency_weight=_pick(body.recency_recency_weight, base.recency_weight),
+        freshness_weight=_pick(body.recency_freshness_weight, base.freshness_weight),
+        novelty_weight=_pick(body.recency_novelty_weight, base.novelty_weight),
+        half_life_last_access_days=_pick(
+            body.recency_half_life_last_access_days, base.half_life_last_access_days
+        ),
+        half_life_created_days=_pick(
+            body.recency_half_life_created_days, base.half_life_created_days
+        ),
+    )
+
+
+def _pick(value: float | None, default: float) -> float:
+    return default if value is None else value
+
+
+def draft_of(record: MemoryRecordIn, limits: LimitsConfig) -> MemoryDraft:
+    check_text(record.text, limits, "memory text")
+    return MemoryDraft(
+        text=record.text,
+        id=record.id,
+        namespace=record.namespace,
+        user_id=record.user_id,
+        agent_id=record.agent_id,
+        session_id=record.session_id,
+        memory_type=record.memory_type,
+        topics=record.topics or [],
+        entities=record.entities or [],
+        metadata=record.metadata or {},
+        importance=record.importance,
+        pinned=record.pinned,
+        event_date=record.event_date,
+        created_at=record.created_at,
+        expires_at=record.expires_at,
+        extracted_from=record.extracted_from or [],
+    )
+
+
+def result_of(scored: ScoredMemory, explain: bool) -> MemoryRecordResultOut:
+    breakdown = None
+    if explain:
+        breakdown = ScoreBreakdown(
+            relevance=scored.relevance,
+            similarity=scored.similarity,
+            keyword=scored.keyword,
+            recency=scored.recency,
+        )
+    base = MemoryRecordOut.of(scored.memory).model_dump()
+    return MemoryRecordResultOut(
+        **base,
+        dist=round(scored.dist, 6),
+        score=round(scored.score, 6),
+        score_type=scored.score_type,
+        score_breakdown=breakdown,
+    )

@@ -1,0 +1,1 @@
+"""Credentials and tenancy: API keys, who a caller is, and what they may touch."""

@@ -1,0 +1,151 @@
+"""mnemo's CLI: serve, migrate, keys."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from mnemo.auth.keys import generate_key
+from mnemo.cli.stores import opened_store
+from mnemo.config import Settings
+from mnemo.errors import ConfigurationError, MnemoError
+from mnemo.models import Scope, utcnow
+
+app = typer.Typer(help="mnemo: a long-term memory server for LLM agents.", no_args_is_help=True)
+keys_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+console = Console()
+err = Console(stderr=True)
+
+
+def _settings(**overrides: object) -> Settings:
+    given = {k: v for k, v in overrides.items() if v is not None}
+    return Settings(**given)  # type: ignore[arg-type]
+
+
+def _fail(message: str) -> None:
+    err.print(f"[bold red]error:[/] {message}")
+    raise typer.Exit(code=2)
+
+
+@app.command()
+def serve(
+    host: Annotated[
+        str | None, typer.Option(help="Interface to bind (env HOST/MNEMO_HOST)")
+    ] = None,
+    port: Annotated[int | None, typer.Option(help="Port (env PORT/MNEMO_PORT)")] = None,
+    data_dir: Annotated[Path | None, typer.Option(help="Data folder (env MNEMO_DATA_DIR)")] = None,
+    log_level: Annotated[str, typer.Option(help="uvicorn log level")] = "info",
+) -> None:
+    """Start the HTTP server."""
+    import uvicorn
+
+    from mnemo.app import create_app
+
+    settings = _settings(host=host, port=port, data_dir=data_dir)
+    try:
+        asyncio.run(_check_bind(settings))
+        application = create_app(settings)
+    except MnemoError as exc:
+        _fail(exc.message)
+    uvicorn.run(application, host=settings.host, port=settings.port, log_level=log_level)
+
+
+async def _check_bind(settings: Settings) -> None:
+    """Refuse to listen beyond loopback unless some key other than the dev key exists."""
+    if settings.is_loopback or settings.api_key is not None:
+        return
+    async with opened_store(settings) as store:
+        active = [k for k in await store.list_api_keys(None) if k.revoked_at is None]
+    if not active:
+        raise ConfigurationError(
+            f"refusing to listen on {settings.host}: the development key only works on "
+            "loopback. Set API_KEY (or MNEMO_API_KEY), or create a key with "
+            "`mnemo keys create --namespace NAME` first."
+        )
+
+
+@app.command()
+def migrate(data_dir: Annotated[Path | None, typer.Option()] = None) -> None:
+    """Apply pending database migrations (also done at start)."""
+
+    async def run() -> None:
+        async with opened_store(_settings(data_dir=data_dir)):
+            pass
+
+    asyncio.run(run())
+    console.print("migrations applied")
+
+
+@keys_app.command("create")
+def keys_create(
+    namespace: Annotated[str, typer.Option(help="Namespace the key is bound to")],
+    user: Annotated[str | None, typer.Option(help="Bind the key to one user too")] = None,
+    scopes: Annotated[str, typer.Option(help="Comma-separated: read,write,admin")] = "read,write",
+    name: Annotated[str | None, typer.Option(help="A label for the key")] = None,
+    data_dir: Annotated[Path | None, typer.Option()] = None,
+) -> None:
+    """Create a key and print it once; only its hash is stored."""
+    try:
+        scope_list = [Scope(s.strip()) for s in scopes.split(",") if s.strip()]
+    except ValueError:
+        _fail(f"unknown scope in {scopes!r}; use read, write, admin")
+    plaintext, record = generate_key(
+        namespace=namespace, user_id=user, scopes=scope_list, name=name
+    )
+
+    async def run() -> None:
+        async with opened_store(_settings(data_dir=data_dir)) as store:
+            await store.add_api_key(record)
+
+    asyncio.run(run())
+    if sys.stdout.isatty():
+        console.print(
+            f"key id {record.id} (namespace {namespace}); store it now, it is not shown again:"
+        )
+    print(plaintext)
+
+
+@keys_app.command("list")
+def keys_list(
+    namespace: Annotated[str | None, typer.Option()] = None,
+    data_dir: Annotated[Path | None, typer.Option()] = None,
+) -> None:
+    """List keys (prefixes only, never the secrets)."""
+
+    async def run() -> None:
+        async with opened_store(_settings(data_dir=data_dir)) as store:
+            found = await store.list_api_keys(namespace)
+        table = Table("id", "prefix", "namespace", "user", "scopes", "created", "revoked")
+        for k in found:
+            table.add_row(
+                k.id, k.prefix + "…", k.namespace or "*", k.user_id or "",
+                ",".join(s.value for s in k.scopes), k.created_at.isoformat(timespec="seconds"),
+                k.revoked_at.isoformat(timespec="seconds") if k.revoked_at else "",
+            )  # fmt: skip
+        console.print(table)
+
+    asyncio.run(run())
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: str, data_dir: Annotated[Path | None, typer.Option()] = None) -> None:
+    """Revoke a key by id; it stops working at once."""
+
+    async def run() -> bool:
+        async with opened_store(_settings(data_dir=data_dir)) as store:
+            return await store.revoke_api_key(key_id, utcnow())
+
+    if not asyncio.run(run()):
+        _fail(f"no active key with id {key_id}")
+    console.print(f"revoked {key_id}")
+
+
+if __name__ == "__main__":
+    app()

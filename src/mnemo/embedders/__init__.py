@@ -1,0 +1,1 @@
+"""Embedding providers: turn text into unit-length float32 vectors."""

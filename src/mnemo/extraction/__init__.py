@@ -1,0 +1,1 @@
+"""Offline memory extraction: facts, slots, dates and summaries from conversation turns."""

@@ -1,0 +1,1 @@
+"""LLM port, its OpenAI-compatible adapter, token accounting and mnemo's prompts."""

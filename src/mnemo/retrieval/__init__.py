@@ -1,0 +1,1 @@
+"""Retrieval: candidate fusion, composite scoring and ranking, independent of any store."""

@@ -1,0 +1,1 @@
+"""Services: the use cases behind every API dialect, written against the ports."""

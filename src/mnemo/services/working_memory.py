@@ -1,0 +1,140 @@
+"""Working memory (seed 001): a session's messages, context and data, and their indexing."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import anyio.to_thread
+from pydantic import JsonValue
+
+from mnemo.auth.access import can_see, require, resolve_namespace, resolve_user
+from mnemo.embedders.cache import CachedEmbedder
+from mnemo.errors import ForbiddenError, SessionNotFoundError
+from mnemo.models import Memory, MemoryType, Message, Principal, Scope, Session, utcnow
+from mnemo.services.tokens import TokenCounter
+from mnemo.stores.base import Page, Store, VectorRecord
+
+
+@dataclass
+class MessageDraft:
+    role: str
+    content: str
+    id: str | None = None
+    created_at: datetime | None = None
+    metadata: dict[str, JsonValue] = field(default_factory=dict)
+
+
+@dataclass
+class WorkingMemoryUpdate:
+    """A full replacement of a session's working memory (PUT semantics)."""
+
+    messages: list[MessageDraft] = field(default_factory=list)
+    memories: list[JsonValue] = field(default_factory=list)
+    context: str | None = None
+    data: dict[str, JsonValue] | None = None
+    user_id: str | None = None
+    namespace: str | None = None
+    ttl_seconds: int | None = None
+    strategy: dict[str, JsonValue] = field(default_factory=dict)
+
+
+class WorkingMemoryService:
+    def __init__(
+        self,
+        store: Store,
+        embedder: CachedEmbedder,
+        counter: TokenCounter,
+        default_namespace: str,
+    ) -> None:
+        self._store = store
+        self._embedder = embedder
+        self._counter = counter
+        self._default_namespace = default_namespace
+
+    async def get(
+        self, who: Principal, session_id: str, namespace: str | None, user_id: str | None
+    ) -> Session:
+        require(who, Scope.READ)
+        ns = resolve_namespace(who, namespace, self._default_namespace)
+        session = await self._store.get_session(ns, session_id)
+        if session is None or not can_see(who, ns, session.user_id):
+            raise SessionNotFoundError(f"Session {session_id} not found")
+        if user_id is not None and session.user_id not in (None, user_id):
+            raise SessionNotFoundError(f"Session {session_id} not found")
+        return session
+
+    async def put(self, who: Principal, session_id: str, update: WorkingMemoryUpdate) -> Session:
+        require(who, Scope.WRITE)
+        ns = resolve_namespace(who, update.namespace, self._default_namespace)
+        user_id = resolve_user(who, update.user_id)
+        previous = await self._store.get_session(ns, session_id)
+        if previous is not None and not can_see(who, ns, previous.user_id):
+            raise ForbiddenError(f"session '{session_id}' belongs to another user")
+        now = utcnow()
+        messages = [_message(session_id, i, d, now) for i, d in enumerate(update.messages)]
+        session = Session(
+            session_id=session_id, namespace=ns, user_id=user_id, context=update.context,
+            data=update.data, memories=update.memories, strategy=update.strategy,
+            ttl_seconds=update.ttl_seconds, messages=messages,
+            tokens=sum(self._counter.message_tokens(m.role, m.content) for m in messages),
+            created_at=previous.created_at if previous else now, updated_at=now,
+            last_accessed_at=now,
+        )  # fmt: skip
+        known = {m.id for m in previous.messages} if previous else set()
+        fresh = [m for m in messages if m.id not in known]
+        await self._store.save_session(session, await self._index(session, fresh))
+        return session
+
+    async def delete(self, who: Principal, session_id: str, namespace: str | None) -> bool:
+        require(who, Scope.WRITE)
+        ns = resolve_namespace(who, namespace, self._default_namespace)
+        session = await self._store.get_session(ns, session_id)
+        if session is None or not can_see(who, ns, session.user_id):
+            return False
+        return await self._store.delete_session(ns, session_id)
+
+    async def list_sessions(
+        self, who: Principal, namespace: str | None, user_id: str | None, limit: int, offset: int
+    ) -> Page[str]:
+        require(who, Scope.READ)
+        ns = namespace if who.namespace is None else resolve_namespace(who, namespace, "")
+        return await self._store.list_sessions(ns, resolve_user(who, user_id), limit, offset)
+
+    async def _index(self, session: Session, messages: Sequence[Message]) -> list[VectorRecord]:
+        """Every turn is searchable as a `message` memory that points back at itself."""
+        if not messages:
+            return []
+        texts = [m.content for m in messages]
+        vectors = await anyio.to_thread.run_sync(self._embedder.embed, texts)
+        records = []
+        for message, vector in zip(messages, vectors, strict=True):
+            memory = Memory(
+                id=message.id, namespace=session.namespace, user_id=session.user_id,
+                session_id=session.session_id, text=message.content,
+                memory_type=MemoryType.MESSAGE, created_at=message.created_at,
+                updated_at=session.updated_at, last_accessed_at=message.created_at,
+                extracted_from=[message.id], metadata={"role": message.role},
+            ).with_hash()  # fmt: skip
+            records.append(VectorRecord(memory, vector))
+        return records
+
+
+def _message(session_id: str, position: int, draft: MessageDraft, now: datetime) -> Message:
+    created = draft.created_at or now
+    return Message(
+        id=draft.id or _stable_message_id(session_id, position, draft),
+        role=draft.role,
+        content=draft.content,
+        created_at=created,
+        persisted_at=now,
+        metadata=draft.metadata,
+    )
+
+
+def _stable_message_id(session_id: str, position: int, draft: MessageDraft) -> str:
+    """A message sent again without an id keeps the id it got the first time."""
+    digest = hashlib.sha256(f"{session_id}\0{position}\0{draft.role}\0{draft.content}".encode())
+    return "msg_" + digest.hexdigest()[:26]

@@ -1,0 +1,1 @@
+"""Storage adapters behind the Store port: SQLite (embedded default) and PostgreSQL."""

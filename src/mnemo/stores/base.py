@@ -1,0 +1,135 @@
+"""The Store port: everything the services need from a database, and nothing more."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Generic, Protocol, TypeVar
+
+import numpy as np
+from numpy.typing import NDArray
+
+from mnemo.filters import MemoryFilter
+from mnemo.models import ApiKey, Memory, MemoryEvent, Session
+
+Vector = NDArray[np.float32]
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class VectorRecord:
+    """A memory and its embedding, written together."""
+
+    memory: Memory
+    vector: Vector
+
+
+@dataclass(frozen=True)
+class CandidateQuery:
+    """What retrieval asks the store for: scored candidates inside a filter."""
+
+    filter: MemoryFilter
+    now: datetime
+    vector: Vector | None = None
+    text: str | None = None
+    vector_limit: int = 200
+    keyword_limit: int = 200
+    max_distance: float | None = None
+
+
+@dataclass
+class CandidateSet:
+    """Cosine similarities and keyword scores by memory key, and how many rows match.
+
+    `vector` holds the best `vector_limit` rows by cosine plus every keyword hit, so each
+    keyword hit also has its similarity. `total` counts the rows that match the filter (and,
+    with a vector and `max_distance`, lie within that cosine distance).
+    """
+
+    vector: dict[tuple[str, str], float] = field(default_factory=dict)
+    keyword: dict[tuple[str, str], float] = field(default_factory=dict)
+    total: int = 0
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    items: list[T]
+    total: int
+
+
+class Store(Protocol):
+    """Durable state of mnemo. Every method is scoped by namespace; keys are (namespace, id)."""
+
+    async def open(self) -> None:
+        """Connect and apply pending migrations."""
+        ...
+
+    async def close(self) -> None: ...
+
+    async def ping(self) -> None:
+        """Raise StoreUnavailableError unless the database answers."""
+        ...
+
+    async def ensure_embedding_model(self, model: str, dimension: int) -> None:
+        """Record the model on first use; raise EmbeddingModelMismatchError on a change."""
+        ...
+
+    # Sessions and working memory
+    async def get_session(self, namespace: str, session_id: str) -> Session | None: ...
+
+    async def save_session(self, session: Session, records: Sequence[VectorRecord]) -> None:
+        """Replace the session's working memory and index new message memories, atomically."""
+        ...
+
+    async def delete_session(self, namespace: str, session_id: str) -> bool: ...
+
+    async def list_sessions(
+        self, namespace: str | None, user_id: str | None, limit: int, offset: int
+    ) -> Page[str]: ...
+
+    # Long-term memories
+    async def upsert_memories(
+        self, records: Sequence[VectorRecord], events: Sequence[MemoryEvent]
+    ) -> None:
+        """Insert or overwrite memories by (namespace, id), with their history events."""
+        ...
+
+    async def get_memories(self, namespace: str | None, ids: Sequence[str]) -> list[Memory]:
+        """Memories by id; namespace None searches every namespace."""
+        ...
+
+    async def update_memory(
+        self, memory: Memory, vector: Vector | None, event: MemoryEvent
+    ) -> None:
+        """Rewrite one memory's fields (and its vector when the text changed)."""
+        ...
+
+    async def delete_memories(
+        self, namespace: str, ids: Sequence[str], events: Sequence[MemoryEvent]
+    ) -> list[str]:
+        """Delete memories for good, keeping their history; returns the ids deleted."""
+        ...
+
+    async def find_candidates(self, query: CandidateQuery) -> CandidateSet: ...
+
+    async def list_memories(
+        self, memory_filter: MemoryFilter, now: datetime, limit: int, offset: int
+    ) -> Page[Memory]:
+        """Memories matching the filter, newest first."""
+        ...
+
+    async def history(self, namespace: str, memory_id: str) -> list[MemoryEvent]: ...
+
+    async def touch_memories(self, keys: Sequence[tuple[str, str]], at: datetime) -> None:
+        """Record an access (last_accessed, access_count) for (namespace, id) keys."""
+        ...
+
+    # API keys
+    async def add_api_key(self, key: ApiKey) -> None: ...
+
+    async def find_api_key(self, key_hash: str) -> ApiKey | None: ...
+
+    async def list_api_keys(self, namespace: str | None) -> list[ApiKey]: ...
+
+    async def revoke_api_key(self, key_id: str, at: datetime) -> bool: ...

@@ -1,0 +1,331 @@
+"""SQLiteStore: the embedded default store, one file, FTS5 keywords, exact vector search."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+
+from mnemo.errors import EmbeddingModelMismatchError, StoreUnavailableError
+from mnemo.filters import MemoryFilter
+from mnemo.models import ApiKey, Memory, MemoryEvent
+from mnemo.retrieval.text import keyword_terms
+from mnemo.stores.base import CandidateQuery, CandidateSet, Page, VectorRecord
+from mnemo.stores.records import (
+    EVENT_COLUMNS,
+    KEY_COLUMNS,
+    MEMORY_COLUMNS,
+    event_from_row,
+    event_to_row,
+    key_from_row,
+    key_to_row,
+    memory_from_row,
+    memory_to_row,
+)
+from mnemo.stores.sql_filters import SqlParam, compile_filter
+from mnemo.stores.sqlite_sessions import SQLiteSessions
+from mnemo.stores.sqlite_statements import (
+    INSERT_EVENT as _INSERT_EVENT,
+)
+from mnemo.stores.sqlite_statements import (
+    INSERT_MEMORY as _INSERT_MEMORY,
+)
+from mnemo.stores.sqlite_statements import (
+    SELECT_MEMORY as _SELECT_MEMORY,
+)
+from mnemo.stores.sqlite_statements import (
+    memory_params as _memory_params,
+)
+from mnemo.stores.vector_index import Vector, VectorIndex
+
+
+class SQLiteDialect:
+    """SQLite spellings for the shared filter compiler (lists are JSON arrays)."""
+
+    placeholder = "?"
+
+    def list_has(self, column: str) -> str:
+        return f"EXISTS (SELECT 1 FROM json_each({column}) WHERE value = ?)"
+
+    def list_has_any(self, column: str, count: int) -> str:
+        marks = ", ".join("?" * count)
+        return f"EXISTS (SELECT 1 FROM json_each({column}) WHERE value IN ({marks}))"
+
+    def list_has_all(self, column: str, count: int) -> str:
+        marks = ", ".join("?" * count)
+        return (
+            f"(SELECT COUNT(DISTINCT value) FROM json_each({column}) "
+            f"WHERE value IN ({marks})) = {count}"
+        )
+
+    def list_params(self, values: Sequence[str]) -> list[SqlParam]:
+        return list(values)
+
+    def metadata_equals(self, key: str) -> str:
+        path = "$." + json.dumps(key)
+        return f"CAST(json_extract(m.metadata, '{path.replace(chr(39), chr(39) * 2)}') AS TEXT) = ?"
+
+    def like_escape(self) -> str:
+        return "ESCAPE '\\'"
+
+
+class SQLiteStore(SQLiteSessions):
+    """Implements the Store port on one SQLite file (sessions live in SQLiteSessions)."""
+
+    dialect = SQLiteDialect()
+
+    def __init__(self, path: Path, dimension: int) -> None:
+        super().__init__(path)
+        self._index = VectorIndex(dimension)
+
+    async def open(self) -> None:
+        try:
+            self.db.open()
+        except sqlite3.Error as exc:
+            raise StoreUnavailableError(
+                f"cannot open SQLite database {self.db.path}: {exc}"
+            ) from exc
+
+    async def close(self) -> None:
+        self.db.close()
+
+    async def ping(self) -> None:
+        await self.db.read(lambda conn: conn.execute("SELECT 1").fetchone())
+
+    async def ensure_embedding_model(self, model: str, dimension: int) -> None:
+        def work(conn: sqlite3.Connection) -> None:
+            rows = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+            if "embedding_model" not in rows:
+                conn.executemany(
+                    "INSERT INTO meta (key, value) VALUES (?, ?)",
+                    [("embedding_model", model), ("embedding_dimension", str(dimension))],
+                )
+                return
+            stored = (rows["embedding_model"], int(rows["embedding_dimension"]))
+            if stored != (model, dimension):
+                raise EmbeddingModelMismatchError(
+                    f"this database was built with embedding model {stored[0]} "
+                    f"({stored[1]} dimensions) but the server is configured for {model} "
+                    f"({dimension}); configure the original model or run `mnemo reembed`"
+                )
+
+        await self.db.write(work)
+
+    # Long-term memories
+    async def upsert_memories(
+        self, records: Sequence[VectorRecord], events: Sequence[MemoryEvent]
+    ) -> None:
+        def work(conn: sqlite3.Connection) -> None:
+            for record in records:
+                m = record.memory
+                conn.execute(
+                    "DELETE FROM memories WHERE namespace = ? AND id = ?", (m.namespace, m.id)
+                )
+                conn.execute(_INSERT_MEMORY, _memory_params(m, record.vector))
+            conn.executemany(_INSERT_EVENT, [event_to_row(e) for e in events])
+
+        await self.db.write(work)
+
+    async def get_memories(self, namespace: str | None, ids: Sequence[str]) -> list[Memory]:
+        if not ids:
+            return []
+        marks = ", ".join("?" * len(ids))
+        sql = f"{_SELECT_MEMORY} WHERE m.id IN ({marks})"
+        params: list[SqlParam] = list(ids)
+        if namespace is not None:
+            sql += " AND m.namespace = ?"
+            params.append(namespace)
+        rows = await self.db.read(lambda conn: conn.execute(sql, params).fetchall())
+        return [memory_from_row(row) for row in rows]
+
+    async def update_memory(
+        self, memory: Memory, vector: Vector | None, event: MemoryEvent
+    ) -> None:
+        def work(conn: sqlite3.Connection) -> None:
+            key = (memory.namespace, memory.id)
+            if vector is None:
+                row = memory_to_row(memory)
+                sets = ", ".join(
+                    f"{c} = :{c}" for c in MEMORY_COLUMNS if c not in {"namespace", "id"}
+                )
+                conn.execute(
+                    f"UPDATE memories SET {sets} WHERE namespace = :namespace AND id = :id", row
+                )
+            else:
+                conn.execute("DELETE FROM memories WHERE namespace = ? AND id = ?", key)
+                conn.execute(_INSERT_MEMORY, _memory_params(memory, vector))
+            conn.execute(_INSERT_EVENT, event_to_row(event))
+
+        await self.db.write(work)
+
+    async def delete_memories(
+        self, namespace: str, ids: Sequence[str], events: Sequence[MemoryEvent]
+    ) -> list[str]:
+        def work(conn: sqlite3.Connection) -> list[str]:
+            deleted = []
+            for memory_id in ids:
+                cursor = conn.execute(
+                    "DELETE FROM memories WHERE namespace = ? AND id = ?", (namespace, memory_id)
+                )
+                if cursor.rowcount:
+                    deleted.append(memory_id)
+            conn.executemany(
+                _INSERT_EVENT, [event_to_row(e) for e in events if e.memory_id in deleted]
+            )
+            return deleted
+
+        return await self.db.write(work)
+
+    async def find_candidates(self, query: CandidateQuery) -> CandidateSet:
+        return await self.db.read(lambda conn: self._find_candidates(conn, query))
+
+    def _find_candidates(self, conn: sqlite3.Connection, query: CandidateQuery) -> CandidateSet:
+        where = compile_filter(query.filter, self.dialect, query.now)
+        result = CandidateSet()
+        keyword_rows: dict[int, tuple[tuple[str, str], float]] = {}
+        if query.text:
+            keyword_rows = self._keyword_hits(conn, query, where.render(), where.params)
+            result.keyword = dict(keyword_rows.values())
+        rowids = np.fromiter(
+            (
+                r[0]
+                for r in conn.execute(
+                    f"SELECT m.rowid FROM memories m WHERE {where.render()}", where.params
+                )
+            ),
+            dtype=np.int64,
+        )
+        result.total = len(rowids)
+        if query.vector is None or not len(rowids):
+            return result
+        self._index.add(
+            conn.execute(
+                "SELECT rowid, embedding FROM memories WHERE rowid > ? ORDER BY rowid",
+                (self._index.max_rowid,),
+            )
+        )
+        scores = self._index.similarities(rowids, query.vector)
+        if query.max_distance is not None:
+            result.total = int(np.count_nonzero(1.0 - scores <= query.max_distance))
+        chosen = {int(rowids[i]): float(scores[i]) for i in _top_k(scores, query.vector_limit)}
+        wanted = set(keyword_rows) - set(chosen)
+        if wanted:
+            positions = np.flatnonzero(np.isin(rowids, np.fromiter(wanted, dtype=np.int64)))
+            chosen.update({int(rowids[i]): float(scores[i]) for i in positions})
+        keys = _keys_of(conn, list(chosen))
+        result.vector = {keys[r]: score for r, score in chosen.items() if r in keys}
+        return result
+
+    def _keyword_hits(
+        self, conn: sqlite3.Connection, query: CandidateQuery, where: str, params: list[SqlParam]
+    ) -> dict[int, tuple[tuple[str, str], float]]:
+        terms = keyword_terms(query.text or "")
+        if not terms:
+            return {}
+        match = " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
+        sql = (
+            "SELECT m.rowid, m.namespace, m.id, -bm25(memories_fts) AS score FROM memories_fts "
+            "JOIN memories m ON m.rowid = memories_fts.rowid "
+            f"WHERE memories_fts MATCH ? AND {where} ORDER BY bm25(memories_fts) LIMIT ?"
+        )
+        rows = conn.execute(sql, [match, *params, query.keyword_limit]).fetchall()
+        return {r[0]: ((r[1], r[2]), float(r[3])) for r in rows}
+
+    async def list_memories(
+        self, memory_filter: MemoryFilter, now: datetime, limit: int, offset: int
+    ) -> Page[Memory]:
+        where = compile_filter(memory_filter, self.dialect, now)
+
+        def work(conn: sqlite3.Connection) -> Page[Memory]:
+            total = conn.execute(
+                f"SELECT COUNT(*) FROM memories m WHERE {where.render()}", where.params
+            ).fetchone()[0]
+            rows = conn.execute(
+                f"{_SELECT_MEMORY} WHERE {where.render()} "
+                "ORDER BY m.created_at DESC, m.rowid DESC LIMIT ? OFFSET ?",
+                [*where.params, limit, offset],
+            ).fetchall()
+            return Page([memory_from_row(r) for r in rows], total)
+
+        return await self.db.read(work)
+
+    async def history(self, namespace: str, memory_id: str) -> list[MemoryEvent]:
+        rows = await self.db.read(
+            lambda conn: conn.execute(
+                f"SELECT {', '.join(EVENT_COLUMNS)} FROM memory_events "
+                "WHERE namespace = ? AND memory_id = ? ORDER BY seq",
+                (namespace, memory_id),
+            ).fetchall()
+        )
+        return [event_from_row(r) for r in rows]
+
+    async def touch_memories(self, keys: Sequence[tuple[str, str]], at: datetime) -> None:
+        if not keys:
+            return
+        params = [(at.timestamp(), ns, mid) for ns, mid in keys]
+        await self.db.write(
+            lambda conn: conn.executemany(
+                "UPDATE memories SET last_accessed_at = MAX(last_accessed_at, ?), "
+                "access_count = access_count + 1 WHERE namespace = ? AND id = ?",
+                params,
+            )
+        )
+
+    # API keys
+    async def add_api_key(self, key: ApiKey) -> None:
+        row = key_to_row(key)
+        sql = (
+            f"INSERT INTO api_keys ({', '.join(KEY_COLUMNS)}) "
+            f"VALUES ({', '.join(':' + c for c in KEY_COLUMNS)})"
+        )
+        await self.db.write(lambda conn: conn.execute(sql, row))
+
+    async def find_api_key(self, key_hash: str) -> ApiKey | None:
+        row = await self.db.read(
+            lambda conn: conn.execute(
+                f"SELECT {', '.join(KEY_COLUMNS)} FROM api_keys WHERE key_hash = ?", (key_hash,)
+            ).fetchone()
+        )
+        return key_from_row(row) if row else None
+
+    async def list_api_keys(self, namespace: str | None) -> list[ApiKey]:
+        sql = f"SELECT {', '.join(KEY_COLUMNS)} FROM api_keys"
+        params: tuple[str, ...] = ()
+        if namespace is not None:
+            sql, params = sql + " WHERE namespace = ?", (namespace,)
+        rows = await self.db.read(
+            lambda conn: conn.execute(sql + " ORDER BY created_at", params).fetchall()
+        )
+        return [key_from_row(r) for r in rows]
+
+    async def revoke_api_key(self, key_id: str, at: datetime) -> bool:
+        cursor = await self.db.write(
+            lambda conn: conn.execute(
+                "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
+                (at.timestamp(), key_id),
+            )
+        )
+        return bool(cursor.rowcount)
+
+
+def _top_k(scores: np.ndarray, k: int) -> np.ndarray:
+    if len(scores) <= k:
+        return np.argsort(-scores, kind="stable")
+    part = np.argpartition(-scores, k)[:k]
+    return part[np.argsort(-scores[part], kind="stable")]
+
+
+def _keys_of(conn: sqlite3.Connection, rowids: list[int]) -> dict[int, tuple[str, str]]:
+    keys: dict[int, tuple[str, str]] = {}
+    for start in range(0, len(rowids), 500):
+        chunk = rowids[start : start + 500]
+        marks = ", ".join("?" * len(chunk))
+        for r in conn.execute(
+            f"SELECT rowid, namespace, id FROM memories WHERE rowid IN ({marks})", chunk
+        ):
+            keys[r[0]] = (r[1], r[2])
+    return keys

@@ -1,0 +1,1 @@
+"""Test harness pieces: real servers on loopback, ports, keys."""
