@@ -9,7 +9,6 @@ import time
 from pathlib import Path
 
 import httpx
-
 from tests.helpers.servers import serve_in_subprocess
 
 SUBJECTS = ["Alice", "Bob", "the user", "my sister", "our team", "the landlord", "Dr. Chen", "Priya"]

@@ -9,17 +9,27 @@ from fastapi import FastAPI
 
 from mnemo import __version__
 from mnemo.api.body_limit import BodyLimitMiddleware
+from mnemo.api.dialects import DIALECTS
 from mnemo.api.errors import ErrorRenderers, install_error_handlers
-from mnemo.api.routes import health, long_term, prompt, working_memory
+from mnemo.api.routes import (
+    health,
+    intelligence,
+    long_term,
+    prompt,
+    tasks,
+    webhooks,
+    working_memory,
+)
 from mnemo.config import Settings
 from mnemo.embedders.base import Embedder
 from mnemo.wiring import Services, build_services
 
 OPENAPI_TAGS = [
-    {
-        "name": "native",
-        "description": "mnemo's native API: seed 001 (Agent Memory Server) and more.",
-    },
+    {"name": "native", "description": "Native API: seed 001 (Agent Memory Server) and more."},
+    {"name": "seed 000", "description": "Semantic memory REST API: sessions, chat, search."},
+    {"name": "seed 002", "description": "mem0-style memory API with the {success, data} envelope."},
+    {"name": "seed 003", "description": "MemoryKit: conversations, patterns, webhooks (camelCase)."},
+    {"name": "seed 004", "description": "OmniMemory: /api/v1 with 202 tasks, batcher, evolution."},
 ]
 
 
@@ -44,10 +54,16 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
         lifespan=lifespan,
     )
     app.state.services = services
-    install_error_handlers(app, ErrorRenderers())
-    for module in (health, working_memory, long_term, prompt):
+    renderers = ErrorRenderers()
+    install_error_handlers(app, renderers)
+    for dialect in DIALECTS:
+        app.include_router(dialect.router)
+        dialect.install(renderers)
+    for module in (health, working_memory, intelligence, long_term, prompt):
         app.include_router(module.router)
     app.include_router(long_term.delete_router)
+    app.include_router(tasks.router)
+    app.include_router(webhooks.router)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.limits.max_body_bytes)
     return app
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import ipaddress
+import json
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import AliasChoices, BaseModel, Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, BaseModel, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEV_API_KEY = "dev-key-12345"
 
@@ -44,8 +45,42 @@ class RetrievalConfig(BaseModel):
 
     vector_weight: float = 0.6
     keyword_weight: float = 0.4
+    keyword_floor: float = 5.0
     keyword_candidates: int = 200
     rerank_window: int = 200
+
+
+class JobsConfig(BaseModel):
+    """Background tasks: in-process workers, leases, retries, debouncing."""
+
+    workers_in_process: int = Field(1, ge=0)  # 0: only `mnemo worker` processes run tasks
+    poll_interval_s: float = Field(0.5, gt=0)
+    lease_s: float = Field(30.0, gt=0)  # a crashed worker's task is retried after this
+    max_attempts: int = Field(5, ge=1)
+    backoff_base_s: float = Field(2.0, ge=0)
+    backoff_max_s: float = Field(600.0, ge=0)
+    task_timeout_s: float = Field(300.0, gt=0)
+    shutdown_grace_s: float = Field(10.0, ge=0)
+    extraction_debounce_s: float = Field(30.0, ge=0)
+    # Modules defining register_tasks(registry, services); env: comma-separated or JSON list.
+    extra_task_modules: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
+    @field_validator("extra_task_modules", mode="before")
+    @classmethod
+    def _split_modules(cls, value: object) -> object:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [part.strip() for part in text.split(",") if part.strip()]
+        return value
+
+
+class WebhooksConfig(BaseModel):
+    allow_private: bool = False  # loopback/private/link-local targets (tests, trusted LANs)
+    max_webhooks_per_namespace: int = Field(25, ge=0)
+    max_attempts: int = Field(3, ge=1)  # seed 004: 3 attempts with exponential backoff
+    timeout_s: float = Field(10.0, gt=0)
 
 
 class Settings(BaseSettings):
@@ -82,6 +117,8 @@ class Settings(BaseSettings):
     llm: LLMConfig = LLMConfig()
     limits: LimitsConfig = LimitsConfig()
     retrieval: RetrievalConfig = RetrievalConfig()
+    jobs: JobsConfig = JobsConfig()
+    webhooks: WebhooksConfig = WebhooksConfig()
 
     @property
     def sqlite_path(self) -> Path:

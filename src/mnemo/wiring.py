@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from mnemo.auth.authenticator import Authenticator
@@ -9,13 +10,51 @@ from mnemo.config import Settings
 from mnemo.embedders.base import Embedder
 from mnemo.embedders.cache import CachedEmbedder
 from mnemo.errors import ConfigurationError
+from mnemo.jobs.queue import TaskQueue
+from mnemo.jobs.registry import TaskRegistry
+from mnemo.jobs.worker import Worker, WorkerOptions
+from mnemo.llms.base import LLM
+from mnemo.models import Message, Session
 from mnemo.retrieval.pipeline import Retriever
+from mnemo.services.chat import ChatService
+from mnemo.services.consolidation import Consolidator, Owner
+from mnemo.services.deciders import Decider, LLMDecider, OfflineDecider
+from mnemo.services.extraction import ExtractionService
+from mnemo.services.extractors import FactExtractor, LLMExtractor, OfflineExtractor
 from mnemo.services.memories import MemoryService
 from mnemo.services.prompt import PromptService
 from mnemo.services.search import AccessRecorder, SearchService
+from mnemo.services.summarizers import LLMSummarizer, OfflineSummarizer, Summarizer
 from mnemo.services.tokens import TokenCounter, estimate_tokens
+from mnemo.services.webhook_delivery import DELIVER_TASK, WebhookDeliverer
+from mnemo.services.webhooks import WebhookService
 from mnemo.services.working_memory import WorkingMemoryService
 from mnemo.stores.base import Store
+from mnemo.stores.sqlite_db import SQLiteDatabase
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Jobs:
+    """Durable background work: the queue, its task types, the in-process worker, webhooks."""
+
+    queue: TaskQueue
+    registry: TaskRegistry
+    worker: Worker | None  # None when MNEMO_JOBS__WORKERS_IN_PROCESS=0
+    webhooks: WebhookService
+    deliverer: WebhookDeliverer
+
+    async def start(self) -> None:
+        await self.queue.open()
+        if self.worker is not None:
+            await self.worker.start()
+
+    async def stop(self) -> None:
+        if self.worker is not None:  # first: in-flight tasks finish while all else is up
+            await self.worker.stop()
+        await self.deliverer.close()
+        await self.queue.close()
 
 
 @dataclass
@@ -32,14 +71,23 @@ class Services:
     search: SearchService
     prompt: PromptService
     recorder: AccessRecorder
+    llm: LLM | None
+    extraction: ExtractionService
+    summarizer: Summarizer
+    chat: ChatService
+    jobs: Jobs
 
     async def start(self) -> None:
         await self.store.open()
         await self.store.ensure_embedding_model(self.embedder.model_name, self.embedder.dimension)
         await self.recorder.start()
+        await self.jobs.start()
 
     async def stop(self) -> None:
+        await self.jobs.stop()
         await self.recorder.stop()
+        if self.llm is not None:
+            await self.llm.aclose()
         await self.store.close()
 
 
@@ -75,6 +123,70 @@ def build_store(settings: Settings, dimension: int) -> Store:
     return SQLiteStore(settings.sqlite_path, dimension)
 
 
+def build_llm(settings: Settings) -> LLM | None:
+    """An OpenAI-compatible LLM when a base URL is configured; None means offline."""
+    config = settings.llm
+    if not config.base_url:
+        return None
+    from mnemo.llms.openai import OpenAILLM
+
+    return OpenAILLM(
+        base_url=config.base_url,
+        api_key=config.api_key.get_secret_value() if config.api_key else None,
+        model=config.model,
+        timeout_s=config.timeout_s,
+        max_retries=config.max_retries,
+    )
+
+
+@dataclass(frozen=True)
+class Intelligence:
+    extractor: FactExtractor
+    decider: Decider
+    summarizer: Summarizer
+
+
+def build_intelligence(llm: LLM | None) -> Intelligence:
+    if llm is None:
+        return Intelligence(OfflineExtractor(), OfflineDecider(), OfflineSummarizer())
+    return Intelligence(LLMExtractor(llm), LLMDecider(llm), LLMSummarizer(llm))
+
+
+def build_jobs(settings: Settings, store: Store) -> Jobs:
+    """The task queue and webhooks live in the store's own database."""
+    from mnemo.jobs.sqlite_queue import SQLiteTaskQueue
+    from mnemo.stores.sqlite import SQLiteStore
+    from mnemo.stores.sqlite_webhooks import SQLiteWebhookStore
+
+    config = settings.jobs
+    if isinstance(store, SQLiteStore):
+        db, owns = store.db, False
+    else:  # until jobs/postgres_queue.py exists: a local file, fine for a single node only
+        path = settings.data_dir / "jobs.db"
+        log.warning("no PostgreSQL task queue yet: tasks live in %s (single node only)", path)
+        db, owns = SQLiteDatabase(path), True
+    queue = SQLiteTaskQueue(db, default_max_attempts=config.max_attempts, owns_database=owns)
+    hooks = SQLiteWebhookStore(db)
+    hook_config = settings.webhooks
+    deliverer = WebhookDeliverer(
+        hooks, allow_private=hook_config.allow_private, timeout_s=hook_config.timeout_s
+    )
+    registry = TaskRegistry()
+    registry.register(DELIVER_TASK, deliverer.deliver)
+    worker = None
+    if config.workers_in_process > 0:
+        worker = Worker(queue, registry, WorkerOptions.of(config, config.workers_in_process))
+    webhooks = WebhookService(
+        hooks,
+        queue,
+        default_namespace=settings.default_namespace,
+        allow_private=hook_config.allow_private,
+        max_per_namespace=hook_config.max_webhooks_per_namespace,
+        max_attempts=hook_config.max_attempts,
+    )
+    return Jobs(queue, registry, worker, webhooks, deliverer)
+
+
 def build_counter(embedder: Embedder) -> TokenCounter:
     count = getattr(embedder, "count_tokens", None)
     return TokenCounter(count) if callable(count) else TokenCounter(estimate_tokens)
@@ -92,10 +204,21 @@ def build_services(settings: Settings, embedder: Embedder | None = None) -> Serv
     counter = build_counter(raw)
     recorder = AccessRecorder(store)
     ns = settings.default_namespace
-    sessions = WorkingMemoryService(store, cached, counter, ns)
+    llm = build_llm(settings)
+    brains = build_intelligence(llm)
+    consolidator = Consolidator(store, cached, brains.decider, actor=brains.extractor.name)
+    extraction = ExtractionService(store, brains.extractor, consolidator, ns)
+
+    async def extract_before_fold(session: Session, pending: list[Message]) -> None:
+        owner = Owner(session.namespace, session.user_id, session.session_id, session.agent_id)
+        await extraction.extract_messages(owner, pending)
+
+    sessions = WorkingMemoryService(
+        store, cached, counter, ns, brains.summarizer, before_fold=extract_before_fold
+    )
     search = SearchService(Retriever(store, cached, settings.retrieval.rerank_window), recorder)
     operator_key = settings.api_key.get_secret_value() if settings.api_key else None
-    return Services(
+    services = Services(
         settings=settings,
         store=store,
         embedder=cached,
@@ -106,4 +229,11 @@ def build_services(settings: Settings, embedder: Embedder | None = None) -> Serv
         search=search,
         prompt=PromptService(sessions, search, counter),
         recorder=recorder,
+        llm=llm,
+        extraction=extraction,
+        summarizer=brains.summarizer,
+        chat=ChatService(sessions, search, llm),
+        jobs=build_jobs(settings, store),
     )
+    services.jobs.registry.load_modules(settings.jobs.extra_task_modules, services)
+    return services

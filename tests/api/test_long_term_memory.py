@@ -133,15 +133,12 @@ def test_same_id_overwrites(client: httpx.Client) -> None:
 
 
 def test_recency_boost_prefers_recent_when_equally_relevant(client: httpx.Client) -> None:
-    create(
-        client,
-        {
-            "id": "r-old",
-            "text": "meeting notes about the budget",
-            "created_at": "2020-01-01T00:00:00Z",
-        },
-        {"id": "r-new", "text": "meeting notes about the budget!"},
-    )
+    twins = [
+        {"id": "r-old", "text": "notes about the budget", "created_at": "2020-01-01T00:00:00Z"},
+        {"id": "r-new", "text": "notes about the budget"},
+    ]
+    body = {"memories": twins, "deduplicate": False}
+    assert client.post("/v1/long-term-memory/", json=body).status_code == 200
     boosted = search(client, text="meeting notes about the budget")
     assert [m["id"] for m in boosted["memories"]][0] == "r-new"  # type: ignore[index]
     weights = {"recency_semantic_weight": 0.0, "recency_recency_weight": 1.0}

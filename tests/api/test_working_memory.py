@@ -83,3 +83,26 @@ def test_memory_prompt_combines_session_and_long_term(client: httpx.Client) -> N
     memory_block = next(m for m in messages if "Long term memories" in m["content"])
     assert "User is allergic to cats (ID: lt1)" in memory_block["content"]
     assert messages[-1] == {"role": "user", "content": "Should I get another cat?"}
+
+
+def test_long_sessions_fold_into_a_progressive_summary(client: httpx.Client) -> None:
+    facts = ["I live in Lisbon", "I work at Initech as a designer", "I love green tea",
+             "My sister Maria lives in Porto", "I am allergic to cats", "I prefer Vim"]  # fmt: skip
+    turns = [
+        {"id": f"f{i}", "role": "user", "content": f"{fact}. " + "Some more chatter here. " * 6}
+        for i, fact in enumerate(facts)
+    ]
+    response = client.put(
+        "/v1/working-memory/long", params={"context_window_max": 200}, json={"messages": turns, "user_id": "fold"}
+    )
+    body = response.json()
+    assert response.status_code == 200, response.text
+    kept = [m["id"] for m in body["messages"]]
+    assert 1 <= len(kept) < len(turns) and kept == [t["id"] for t in turns][-len(kept):]
+    assert body["context"] and body["tokens"] <= 0.7 * 200
+    assert body["context_percentage_until_summarization"] <= 100
+    # the folded turns were extracted before they left working memory
+    found = client.post("/v1/long-term-memory/search", json={
+        "text": "where does the user live", "user_id": {"eq": "fold"},
+        "memory_type": {"eq": "semantic"}, "limit": 1}).json()  # fmt: skip
+    assert found["memories"][0]["text"] == "User lives in Lisbon"

@@ -43,9 +43,10 @@ def search_query(
     if body.limit > limits.max_page_size:
         raise InvalidRequestError(f"limit may be at most {limits.max_page_size}")
     memory_filter = MemoryFilter(**{f: getattr(body, f) for f in _FILTER_FIELDS})
-    weights = FusionWeights(retrieval.vector_weight, retrieval.keyword_weight)
+    vector, keyword = retrieval.vector_weight, retrieval.keyword_weight
     if body.hybrid_alpha is not None:
-        weights = FusionWeights(body.hybrid_alpha, 1.0 - body.hybrid_alpha)
+        vector, keyword = body.hybrid_alpha, 1.0 - body.hybrid_alpha
+    weights = FusionWeights(vector, keyword, retrieval.keyword_floor)
     return SearchQuery(
         text=body.text,
         filter=memory_filter,

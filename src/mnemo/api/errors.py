@@ -27,7 +27,10 @@ class Problem:
     details: object = None
 
 
-Renderer = Callable[[Problem], dict[str, object]]
+# A renderer returns the body, or (status, body) when its dialect documents another status
+# for the problem (seed 002 answers validation failures with 400, not 422).
+Rendered = dict[str, object] | tuple[int, dict[str, object]]
+Renderer = Callable[[Problem], Rendered]
 
 
 def render_detail(problem: Problem) -> dict[str, object]:
@@ -60,8 +63,9 @@ def install_error_handlers(app: FastAPI, renderers: ErrorRenderers) -> None:
     def respond(
         request: Request, problem: Problem, headers: dict[str, str] | None = None
     ) -> JSONResponse:
-        body = renderers.for_path(request.url.path)(problem)
-        return JSONResponse(body, status_code=problem.status, headers=headers)
+        rendered = renderers.for_path(request.url.path)(problem)
+        status, body = rendered if isinstance(rendered, tuple) else (problem.status, rendered)
+        return JSONResponse(body, status_code=status, headers=headers)
 
     @app.exception_handler(MnemoError)
     async def _domain(request: Request, exc: MnemoError) -> JSONResponse:

@@ -1,4 +1,4 @@
-"""mnemo's CLI: serve, migrate, keys."""
+"""mnemo's CLI: serve, worker, migrate, keys."""
 
 from __future__ import annotations
 
@@ -81,6 +81,24 @@ def migrate(data_dir: Annotated[Path | None, typer.Option()] = None) -> None:
 
     asyncio.run(run())
     console.print("migrations applied")
+
+
+@app.command()
+def worker(
+    concurrency: Annotated[int, typer.Option(min=1, help="Tasks run at the same time")] = 1,
+    data_dir: Annotated[Path | None, typer.Option(help="Data folder (env MNEMO_DATA_DIR)")] = None,
+    log_level: Annotated[str, typer.Option(help="Log level")] = "info",
+) -> None:
+    """Run background workers only (scale-out); SIGTERM stops them gracefully."""
+    import logging
+
+    from mnemo.cli.worker import run_workers
+
+    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(message)s")
+    try:
+        asyncio.run(run_workers(_settings(data_dir=data_dir), concurrency))
+    except MnemoError as exc:
+        _fail(exc.message)
 
 
 @keys_app.command("create")

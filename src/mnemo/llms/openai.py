@@ -153,6 +153,7 @@ class OpenAILLM:
                 f"LLM model {self._model!r} gave unusable output for {purpose} twice: "
                 f"{again.reason}",
                 details={"model": self._model, "purpose": purpose, "first_error": problem},
+                usage=first.usage + second.usage,
             ) from None
         return LLMResult(value, first.usage + second.usage)
 

@@ -9,7 +9,7 @@ from datetime import datetime
 import anyio.to_thread
 from pydantic import JsonValue
 
-from mnemo.auth.access import can_see, require, resolve_namespace, resolve_user
+from mnemo.auth.access import can_see, confine_filter, require, resolve_namespace, resolve_user
 from mnemo.embedders.cache import CachedEmbedder
 from mnemo.errors import ForbiddenError, MemoryNotFoundError
 from mnemo.filters import MemoryFilter, TagFilter
@@ -23,7 +23,7 @@ from mnemo.models import (
     content_hash,
     utcnow,
 )
-from mnemo.stores.base import Store, VectorRecord
+from mnemo.stores.base import Page, Store, VectorRecord
 
 
 @dataclass
@@ -164,6 +164,44 @@ class MemoryService:
             deleted += await self._store.delete_memories(ns, [m.id for m in memories], events)
         return deleted
 
+    async def count_session_memories(
+        self,
+        who: Principal,
+        session_id: str,
+        namespace: str | None = None,
+        memory_type: MemoryType | None = None,
+    ) -> int:
+        """How many memories (of one type, or of any) carry this session id, superseded too."""
+        require(who, Scope.READ)
+        ns = resolve_namespace(who, namespace, self._default_namespace)
+        session_filter = _session_filter(who, ns, session_id, memory_type)
+        page = await self._store.list_memories(session_filter, utcnow(), limit=1, offset=0)
+        return page.total
+
+    async def delete_session_memories(
+        self, who: Principal, session_id: str, namespace: str | None = None
+    ) -> list[str]:
+        """Delete every memory of a session: its indexed turns and the facts drawn from them."""
+        require(who, Scope.WRITE)
+        ns = resolve_namespace(who, namespace, self._default_namespace)
+        session_filter = _session_filter(who, ns, session_id, None)
+        deleted: list[str] = []
+        while True:
+            page = await self._store.list_memories(session_filter, utcnow(), limit=500, offset=0)
+            gone = await self.delete(who, [m.id for m in page.items], ns) if page.items else []
+            if not gone:  # nothing left, or nothing this caller may delete: stop either way
+                return deleted
+            deleted += gone
+
+    async def list_memories(
+        self, who: Principal, memory_filter: MemoryFilter, limit: int, offset: int
+    ) -> Page[Memory]:
+        """Memories matching the filter inside the caller's binding, newest first, with the
+        total; a listing is not an access, so nothing is touched."""
+        require(who, Scope.READ)
+        confined = confine_filter(who, memory_filter)
+        return await self._store.list_memories(confined, utcnow(), limit=limit, offset=offset)
+
     async def history(
         self, who: Principal, memory_id: str, namespace: str | None = None
     ) -> tuple[Memory | None, list[MemoryEvent]]:
@@ -233,3 +271,17 @@ class MemoryService:
         )
         page = await self._store.list_memories(twin_filter, now, limit=5, offset=0)
         return any(m.id != memory.id and m.user_id == memory.user_id for m in page.items)
+
+
+def _session_filter(
+    who: Principal, namespace: str, session_id: str, memory_type: MemoryType | None
+) -> MemoryFilter:
+    """Every memory of one session the caller may see, whatever its status or expiry."""
+    return MemoryFilter(
+        namespace=TagFilter(eq=namespace),
+        user_id=TagFilter(eq=who.user_id) if who.user_id is not None else None,
+        session_id=TagFilter(eq=session_id),
+        memory_type=TagFilter(eq=memory_type.value) if memory_type is not None else None,
+        include_superseded=True,
+        include_expired=True,
+    )

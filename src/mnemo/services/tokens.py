@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 DEFAULT_CONTEXT_WINDOW = 16_000
 SUMMARIZATION_THRESHOLD = 0.7
+KEEP_FRACTION = 0.4
 
 # Context windows (tokens) of models clients commonly name in `model_name`.
 CONTEXT_WINDOWS: dict[str, int] = {

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -14,8 +14,16 @@ from mnemo.auth.access import can_see, require, resolve_namespace, resolve_user
 from mnemo.embedders.cache import CachedEmbedder
 from mnemo.errors import ForbiddenError, SessionNotFoundError
 from mnemo.models import Memory, MemoryType, Message, Principal, Scope, Session, utcnow
-from mnemo.services.tokens import TokenCounter
+from mnemo.services.summarizers import Summarizer
+from mnemo.services.tokens import (
+    DEFAULT_CONTEXT_WINDOW,
+    KEEP_FRACTION,
+    SUMMARIZATION_THRESHOLD,
+    TokenCounter,
+)
 from mnemo.stores.base import Page, Store, VectorRecord
+
+FoldHook = Callable[[Session, list[Message]], Awaitable[None]]
 
 
 @dataclass
@@ -48,11 +56,15 @@ class WorkingMemoryService:
         embedder: CachedEmbedder,
         counter: TokenCounter,
         default_namespace: str,
+        summarizer: Summarizer,
+        before_fold: FoldHook | None = None,
     ) -> None:
         self._store = store
         self._embedder = embedder
         self._counter = counter
         self._default_namespace = default_namespace
+        self._summarizer = summarizer
+        self._before_fold = before_fold
 
     async def get(
         self, who: Principal, session_id: str, namespace: str | None, user_id: str | None
@@ -66,7 +78,13 @@ class WorkingMemoryService:
             raise SessionNotFoundError(f"Session {session_id} not found")
         return session
 
-    async def put(self, who: Principal, session_id: str, update: WorkingMemoryUpdate) -> Session:
+    async def put(
+        self,
+        who: Principal,
+        session_id: str,
+        update: WorkingMemoryUpdate,
+        window_tokens: int = DEFAULT_CONTEXT_WINDOW,
+    ) -> Session:
         require(who, Scope.WRITE)
         ns = resolve_namespace(who, update.namespace, self._default_namespace)
         user_id = resolve_user(who, update.user_id)
@@ -75,6 +93,7 @@ class WorkingMemoryService:
             raise ForbiddenError(f"session '{session_id}' belongs to another user")
         now = utcnow()
         messages = [_message(session_id, i, d, now) for i, d in enumerate(update.messages)]
+        _carry_over(messages, previous.messages if previous else [])
         session = Session(
             session_id=session_id, namespace=ns, user_id=user_id, context=update.context,
             data=update.data, memories=update.memories, strategy=update.strategy,
@@ -85,8 +104,61 @@ class WorkingMemoryService:
         )  # fmt: skip
         known = {m.id for m in previous.messages} if previous else set()
         fresh = [m for m in messages if m.id not in known]
-        await self._store.save_session(session, await self._index(session, fresh))
+        records = await self._index(session, fresh)
+        await self._fold_if_needed(session, window_tokens)
+        await self._store.save_session(session, records)
         return session
+
+    async def append(
+        self,
+        who: Principal,
+        session_id: str,
+        namespace: str | None,
+        user_id: str | None,
+        drafts: Sequence[MessageDraft],
+    ) -> Session:
+        """Add turns to a session (creating it), keeping everything already there."""
+        ns = resolve_namespace(who, namespace, self._default_namespace)
+        current = await self._store.get_session(ns, session_id)
+        kept = [
+            MessageDraft(m.role, m.content, m.id, m.created_at, m.metadata)
+            for m in (current.messages if current else [])
+        ]
+        update = WorkingMemoryUpdate(
+            messages=kept + list(drafts),
+            memories=current.memories if current else [],
+            context=current.context if current else None,
+            data=current.data if current else None,
+            user_id=user_id or (current.user_id if current else None),
+            namespace=ns,
+            ttl_seconds=current.ttl_seconds if current else None,
+            strategy=current.strategy if current else {},
+        )
+        return await self.put(who, session_id, update)
+
+    async def _fold_if_needed(self, session: Session, window: int) -> None:
+        """Seed 001's rule: past 70 % of the window, fold the oldest turns into `context`,
+        keeping the newest that fit in 40 % of it (always at least the last one)."""
+        if session.tokens <= SUMMARIZATION_THRESHOLD * window or len(session.messages) < 2:
+            return
+        budget = KEEP_FRACTION * window
+        kept: list[Message] = []
+        used = 0
+        for message in reversed(session.messages):
+            cost = self._counter.message_tokens(message.role, message.content)
+            if kept and used + cost > budget:
+                break
+            kept.append(message)
+            used += cost
+        kept.reverse()
+        folded = session.messages[: len(session.messages) - len(kept)]
+        if self._before_fold is not None:
+            await self._before_fold(session, [m for m in folded if not m.extracted])
+        lines = [f"{m.role}: {m.content}" for m in folded]
+        summary = await self._summarizer.summarize(lines, previous=session.context)
+        session.context = summary.text
+        session.messages = kept
+        session.tokens = used + self._counter.count(summary.text)
 
     async def delete(self, who: Principal, session_id: str, namespace: str | None) -> bool:
         require(who, Scope.WRITE)
@@ -132,6 +204,16 @@ def _message(session_id: str, position: int, draft: MessageDraft, now: datetime)
         persisted_at=now,
         metadata=draft.metadata,
     )
+
+
+def _carry_over(messages: list[Message], previous: list[Message]) -> None:
+    """A turn sent again keeps when it was first persisted and whether it was extracted."""
+    known = {m.id: m for m in previous}
+    for message in messages:
+        before = known.get(message.id)
+        if before is not None:
+            message.persisted_at = before.persisted_at
+            message.extracted = before.extracted
 
 
 def _stable_message_id(session_id: str, position: int, draft: MessageDraft) -> str:

@@ -26,6 +26,16 @@ class VectorRecord:
 
 
 @dataclass(frozen=True)
+class ChangeSet:
+    """Memories to insert, memories whose fields change (vector kept), and their events:
+    written in one transaction, so a supersede never leaves half a chain behind."""
+
+    inserts: Sequence[VectorRecord] = ()
+    updates: Sequence[Memory] = ()
+    events: Sequence[MemoryEvent] = ()
+
+
+@dataclass(frozen=True)
 class CandidateQuery:
     """What retrieval asks the store for: scored candidates inside a filter."""
 
@@ -44,7 +54,9 @@ class CandidateSet:
 
     `vector` holds the best `vector_limit` rows by cosine plus every keyword hit, so each
     keyword hit also has its similarity. `total` counts the rows that match the filter (and,
-    with a vector and `max_distance`, lie within that cosine distance).
+    with a vector and `max_distance`, lie within that cosine distance). It is exact up to
+    10,000 matching rows; past that a store may estimate it, since counting a million rows
+    costs more than the search (PostgreSQL does: see postgres_search.py).
     """
 
     vector: dict[tuple[str, str], float] = field(default_factory=dict)
@@ -84,6 +96,12 @@ class Store(Protocol):
 
     async def delete_session(self, namespace: str, session_id: str) -> bool: ...
 
+    async def mark_messages_extracted(
+        self, namespace: str, session_id: str, message_ids: Sequence[str]
+    ) -> None:
+        """Flag turns whose facts have been extracted, so they are not extracted again."""
+        ...
+
     async def list_sessions(
         self, namespace: str | None, user_id: str | None, limit: int, offset: int
     ) -> Page[str]: ...
@@ -93,6 +111,10 @@ class Store(Protocol):
         self, records: Sequence[VectorRecord], events: Sequence[MemoryEvent]
     ) -> None:
         """Insert or overwrite memories by (namespace, id), with their history events."""
+        ...
+
+    async def write_changes(self, changes: ChangeSet) -> None:
+        """Apply a ChangeSet atomically (inserts overwrite by (namespace, id))."""
         ...
 
     async def get_memories(self, namespace: str | None, ids: Sequence[str]) -> list[Memory]:

@@ -14,11 +14,10 @@ from mnemo.errors import EmbeddingModelMismatchError, StoreUnavailableError
 from mnemo.filters import MemoryFilter
 from mnemo.models import ApiKey, Memory, MemoryEvent
 from mnemo.retrieval.text import keyword_terms
-from mnemo.stores.base import CandidateQuery, CandidateSet, Page, VectorRecord
+from mnemo.stores.base import CandidateQuery, CandidateSet, ChangeSet, Page, VectorRecord
 from mnemo.stores.records import (
     EVENT_COLUMNS,
     KEY_COLUMNS,
-    MEMORY_COLUMNS,
     event_from_row,
     event_to_row,
     key_from_row,
@@ -36,6 +35,9 @@ from mnemo.stores.sqlite_statements import (
 )
 from mnemo.stores.sqlite_statements import (
     SELECT_MEMORY as _SELECT_MEMORY,
+)
+from mnemo.stores.sqlite_statements import (
+    UPDATE_FIELDS as _UPDATE_FIELDS,
 )
 from mnemo.stores.sqlite_statements import (
     memory_params as _memory_params,
@@ -130,6 +132,20 @@ class SQLiteStore(SQLiteSessions):
 
         await self.db.write(work)
 
+    async def write_changes(self, changes: ChangeSet) -> None:
+        def work(conn: sqlite3.Connection) -> None:
+            for record in changes.inserts:
+                m = record.memory
+                conn.execute(
+                    "DELETE FROM memories WHERE namespace = ? AND id = ?", (m.namespace, m.id)
+                )
+                conn.execute(_INSERT_MEMORY, _memory_params(m, record.vector))
+            for memory in changes.updates:
+                conn.execute(_UPDATE_FIELDS, memory_to_row(memory))
+            conn.executemany(_INSERT_EVENT, [event_to_row(e) for e in changes.events])
+
+        await self.db.write(work)
+
     async def get_memories(self, namespace: str | None, ids: Sequence[str]) -> list[Memory]:
         if not ids:
             return []
@@ -148,13 +164,7 @@ class SQLiteStore(SQLiteSessions):
         def work(conn: sqlite3.Connection) -> None:
             key = (memory.namespace, memory.id)
             if vector is None:
-                row = memory_to_row(memory)
-                sets = ", ".join(
-                    f"{c} = :{c}" for c in MEMORY_COLUMNS if c not in {"namespace", "id"}
-                )
-                conn.execute(
-                    f"UPDATE memories SET {sets} WHERE namespace = :namespace AND id = :id", row
-                )
+                conn.execute(_UPDATE_FIELDS, memory_to_row(memory))
             else:
                 conn.execute("DELETE FROM memories WHERE namespace = ? AND id = ?", key)
                 conn.execute(_INSERT_MEMORY, _memory_params(memory, vector))

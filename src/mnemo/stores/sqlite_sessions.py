@@ -88,6 +88,18 @@ class SQLiteSessions:
 
         return await self.db.write(work)
 
+    async def mark_messages_extracted(
+        self, namespace: str, session_id: str, message_ids: Sequence[str]
+    ) -> None:
+        params = [(namespace, session_id, mid) for mid in message_ids]
+        await self.db.write(
+            lambda conn: conn.executemany(
+                "UPDATE messages SET extracted = 1 "
+                "WHERE namespace = ? AND session_id = ? AND id = ?",
+                params,
+            )
+        )
+
     async def list_sessions(
         self, namespace: str | None, user_id: str | None, limit: int, offset: int
     ) -> Page[str]:

@@ -16,6 +16,11 @@ INSERT_EVENT = (
     f"INSERT INTO memory_events ({', '.join(EVENT_COLUMNS)}) "
     f"VALUES ({', '.join(':' + c for c in EVENT_COLUMNS)})"
 )
+UPDATE_FIELDS = (
+    "UPDATE memories SET "
+    + ", ".join(f"{c} = :{c}" for c in MEMORY_COLUMNS if c not in {"namespace", "id", "text"})
+    + " WHERE namespace = :namespace AND id = :id"
+)
 SELECT_MEMORY = f"SELECT {', '.join('m.' + c for c in MEMORY_COLUMNS)} FROM memories m"
 
 

@@ -82,7 +82,8 @@ async def put_working_memory(
         strategy=body.long_term_memory_strategy.model_dump(),
     )
     drafts = [draft_of(m, limits) for m in body.memories]
-    session = await services.sessions.put(who, session_id, update)
+    window = context_window(model_name, context_window_max)
+    session = await services.sessions.put(who, session_id, update, window)
     if drafts:  # structured memories are promoted to long-term memory straight away
         for draft in drafts:
             draft.session_id = draft.session_id or session_id

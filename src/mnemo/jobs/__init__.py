@@ -1,0 +1,1 @@
+"""Durable background work: the TaskQueue port, its SQLite adapter, the task registry, workers."""

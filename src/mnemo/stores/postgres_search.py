@@ -1,0 +1,187 @@
+"""Candidate search on PostgreSQL: ts_rank_cd keyword hits, exact or HNSW nearest vectors.
+
+The plan is chosen by counting the rows that match the filter, up to `exact_scan_limit`
+(a bounded count: it stops at limit + 1 rows):
+
+- at most `exact_scan_limit` rows (a user's or a session's memories, an id list): EXACT.
+  The filter runs first, through the btree indexes, and the scoped rows are sorted by
+  distance inside a MATERIALIZED CTE, so the planner cannot turn it into an HNSW scan with a
+  post-filter (46 ms instead of 0.27 ms at 1 % selectivity, DESIGN.md section 9). `total`
+  is the exact count, like the SQLite store's.
+- more rows (namespace-wide and other wide scopes): the HNSW index with pgvector's iterative
+  scan (relaxed order), so rows the filter rejects do not leave the result short; should the
+  index still return too few rows, the exact plan runs instead. Counting a million rows
+  would cost more than the search, so `total` is the planner's estimate (at least the
+  limit + 1 rows counted), and with `max_distance` it counts the nearest rows within it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from mnemo.retrieval.text import keyword_terms
+from mnemo.stores.base import CandidateQuery, CandidateSet, Vector
+from mnemo.stores.postgres_db import Connection
+from mnemo.stores.sql_filters import SqlDialect, SqlParam, WhereClause, compile_filter
+
+Key = tuple[str, str]
+
+# Where the exact plan costs about what the HNSW plan does on 2 cores (bench/stores.py).
+EXACT_SCAN_LIMIT = 10_000
+HNSW_EF_SEARCH = 100
+
+
+@dataclass(frozen=True)
+class VectorPlans:
+    """The SQL of the two vector plans for one WHERE clause (exposed for EXPLAIN in tests)."""
+
+    where: WhereClause
+
+    def exact(self) -> str:
+        return (
+            "WITH scoped AS MATERIALIZED (SELECT m.namespace, m.id, m.embedding <=> %s AS distance"
+            f" FROM memories m WHERE {self.where.render()}) "
+            "SELECT namespace, id, distance FROM scoped ORDER BY distance LIMIT %s"
+        )
+
+    def approximate(self) -> str:
+        return (
+            "SELECT m.namespace, m.id, m.embedding <=> %s AS distance FROM memories m "
+            f"WHERE {self.where.render()} ORDER BY m.embedding <=> %s LIMIT %s"
+        )
+
+    def exact_params(self, vector: Vector, limit: int) -> list[object]:
+        return [vector, *self.where.params, limit]
+
+    def approximate_params(self, vector: Vector, limit: int) -> list[object]:
+        return [vector, *self.where.params, vector, limit]
+
+
+async def use_hnsw_iterative_scan(conn: Connection, ef_search: int) -> None:
+    """Settings of this transaction for the HNSW plan (SET LOCAL, gone at commit).
+
+    enable_sort=off leaves the HNSW index as the only way to produce rows in distance order,
+    so the planner cannot swap in a full scan and sort: which plan runs is our decision.
+    """
+    await conn.execute(
+        "SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true), "
+        "set_config('hnsw.ef_search', %s, true), set_config('enable_sort', 'off', true)",
+        (str(ef_search),),
+    )
+
+
+class CandidateSearch:
+    """Runs CandidateQuery against the memories table, on one connection and transaction."""
+
+    def __init__(self, dialect: SqlDialect, exact_scan_limit: int, ef_search: int) -> None:
+        self._dialect = dialect
+        self._exact_scan_limit = exact_scan_limit
+        self._ef_search = ef_search
+
+    async def find(self, conn: Connection, query: CandidateQuery) -> CandidateSet:
+        where = compile_filter(query.filter, self._dialect, query.now)
+        counted = await _count(conn, where, limit=self._exact_scan_limit + 1)
+        is_narrow = counted <= self._exact_scan_limit
+        total = counted if is_narrow else await _estimate(conn, where, at_least=counted)
+        result = CandidateSet(total=total)
+        if query.text:
+            result.keyword = await _keyword_hits(conn, where, query.text, query.keyword_limit)
+        if query.vector is None or not total:
+            return result
+        vector = np.asarray(query.vector, dtype=np.float32)
+        plans = VectorPlans(where)
+        nearest = None if is_narrow else await self._approximate(conn, plans, vector, query)
+        if nearest is None:
+            nearest = await _similarity_rows(
+                conn, plans.exact(), plans.exact_params(vector, query.vector_limit)
+            )
+        if query.max_distance is not None:
+            result.total = (
+                await _count(conn, where, within=(vector, query.max_distance))
+                if is_narrow
+                else sum(1.0 - s <= query.max_distance for s in nearest.values())
+            )
+        missing = [key for key in result.keyword if key not in nearest]
+        result.vector = nearest | await _similarities(conn, missing, vector)
+        return result
+
+    async def _approximate(
+        self, conn: Connection, plans: VectorPlans, vector: Vector, query: CandidateQuery
+    ) -> dict[Key, float] | None:
+        """The HNSW plan's rows; None when the index gave up before filling the limit."""
+        await use_hnsw_iterative_scan(conn, self._ef_search)
+        limit = query.vector_limit
+        found = await _similarity_rows(
+            conn, plans.approximate(), plans.approximate_params(vector, limit)
+        )
+        # More than exact_scan_limit rows match, so anything short of that is a shortfall.
+        return found if len(found) >= min(limit, self._exact_scan_limit + 1) else None
+
+
+async def _similarity_rows(conn: Connection, sql: str, params: list[object]) -> dict[Key, float]:
+    cursor = await conn.execute(sql, params)
+    return {(r["namespace"], r["id"]): 1.0 - float(r["distance"]) for r in await cursor.fetchall()}
+
+
+async def _count(
+    conn: Connection,
+    where: WhereClause,
+    limit: int | None = None,
+    within: tuple[Vector, float] | None = None,
+) -> int:
+    """Rows matching the filter (inside a cosine distance with `within`), up to `limit`."""
+    sql = f"SELECT 1 FROM memories m WHERE {where.render()}"
+    params: list[object] = list(where.params)
+    if within is not None:
+        sql += " AND m.embedding <=> %s <= %s"
+        params.extend(within)
+    if limit is not None:
+        sql += " LIMIT %s"
+        params.append(limit)
+    cursor = await conn.execute(f"SELECT count(*) AS n FROM ({sql}) AS matching", params)
+    row = await cursor.fetchone()
+    return int(row["n"]) if row else 0
+
+
+async def _estimate(conn: Connection, where: WhereClause, at_least: int) -> int:
+    """The planner's estimate of the rows matching the filter, and no fewer than counted."""
+    cursor = await conn.execute(
+        f"EXPLAIN (FORMAT JSON) SELECT 1 FROM memories m WHERE {where.render()}", where.params
+    )
+    row = await cursor.fetchone()
+    estimate = int(row["QUERY PLAN"][0]["Plan"]["Plan Rows"]) if row else 0
+    return max(estimate, at_least)
+
+
+async def _keyword_hits(
+    conn: Connection, where: WhereClause, text: str, limit: int
+) -> dict[Key, float]:
+    """Rows whose text matches any query term, best ts_rank_cd first (ties: newest first)."""
+    terms = keyword_terms(text)
+    if not terms:
+        return {}
+    # keyword_terms yields runs of letters and digits only, so quoting each is safe.
+    query = " | ".join(f"'{term}'" for term in terms)
+    sql = (
+        "SELECT m.namespace, m.id, ts_rank_cd(m.tsv, q.query) AS score "
+        "FROM memories m, to_tsquery('english', %s) AS q(query) "
+        f"WHERE m.tsv @@ q.query AND {where.render()} ORDER BY score DESC, m.seq DESC LIMIT %s"
+    )
+    params: list[SqlParam] = [query, *where.params, limit]
+    cursor = await conn.execute(sql, params)
+    return {(r["namespace"], r["id"]): float(r["score"]) for r in await cursor.fetchall()}
+
+
+async def _similarities(conn: Connection, keys: list[Key], vector: Vector) -> dict[Key, float]:
+    """Cosine similarity of the given memories to `vector`, looked up by primary key."""
+    if not keys:
+        return {}
+    sql = (
+        "SELECT m.namespace, m.id, m.embedding <=> %s AS distance "
+        "FROM unnest(%s::text[], %s::text[]) AS k(namespace, id) "
+        "JOIN memories m ON m.namespace = k.namespace AND m.id = k.id"
+    )
+    params = [vector, [k[0] for k in keys], [k[1] for k in keys]]
+    return await _similarity_rows(conn, sql, params)
