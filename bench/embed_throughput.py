@@ -17,6 +17,8 @@ from numpy.typing import NDArray
 from mnemo.embedders.local import LocalEmbedder, default_model_dir
 
 Encode = Callable[[Sequence[str]], NDArray[np.float32]]
+NUMPY = "numpy (mnemo LocalEmbedder)"
+TORCH = "torch (sentence-transformers)"
 
 _SUBJECTS = ["The user", "Alice", "The agent", "Our team", "The customer", "Bob from finance"]
 _VERBS = ["prefers", "asked about", "scheduled", "cancelled", "mentioned", "is worried about"]
@@ -91,10 +93,6 @@ def _interleaved(
     return seconds, vectors
 
 
-NUMPY = "numpy (mnemo LocalEmbedder)"
-TORCH = "torch (sentence-transformers)"
-
-
 def _row(backend: str, batch_s: list[float], query_s: list[float], n: int) -> dict[str, object]:
     return {
         "backend": backend,
@@ -135,9 +133,9 @@ def measure_throughput(n_sentences: int = 512, batch: int = 32) -> list[dict[str
         fn(texts[: 4 * batch])
     batch_s, vectors = _interleaved(engines, texts, rounds=7)
     query_s: dict[str, list[float]] = {name: [] for name in engines}
-    for query in make_sentences(60, seed=1):
-        for name, fn in engines.items():
-            query_s[name].append(_timed(fn, [query])[0])
+    for i, query in enumerate(make_sentences(60, seed=1)):
+        for name in list(engines) if i % 2 == 0 else reversed(engines):
+            query_s[name].append(_timed(engines[name], [query])[0])
     rows = {name: _row(name, batch_s[name], query_s[name], n_sentences) for name in engines}
     rows[NUMPY]["blas_pinned"] = local.blas_pinned
     if torch_encode is None:

@@ -389,6 +389,7 @@ def data_summary(conversations: Sequence[Conversation], records: Sequence[Json])
 
 async def run(args: argparse.Namespace, conversations: Sequence[Conversation]) -> Json:
     """Ingest, optionally wait for background work, search every question, gather the numbers."""
+    started_at, started = datetime.now(UTC).isoformat(), time.perf_counter()
     headers = {"X-API-Key": args.api_key}
     limits = httpx.Limits(max_connections=args.concurrency + 1)
     async with httpx.AsyncClient(
@@ -403,7 +404,8 @@ async def run(args: argparse.Namespace, conversations: Sequence[Conversation]) -
         records, wall = await evaluate(searcher, conversations, args.concurrency)
     return {
         "benchmark": "locomo-evidence-retrieval",
-        "settings": settings_of(args) | {"server_health": health},
+        "settings": settings_of(args) | {"server_health": health, "started_at": started_at},
+        "run_seconds": time.perf_counter() - started,
         "data": data_summary(conversations, records),
         "ingest": ingested,
         "search": latency_summary(records, wall),
@@ -419,7 +421,6 @@ def settings_of(args: argparse.Namespace) -> Json:
         "concurrency": args.concurrency, "wait_for_background_s": args.wait_for_background,
         "recency_boost": "server default" if args.recency_boost else False,
         "search_limit": SEARCH_LIMIT, "recall_ks": list(RECALL_KS), "data": str(args.data),
-        "started_at": datetime.now(UTC).isoformat(),
     }  # fmt: skip
 
 
@@ -442,6 +443,7 @@ def print_report(report: Json) -> None:
 def print_totals(report: Json) -> None:
     """Ingest, search latency and data-quality lines (plain print: no wrapping)."""
     ing, search, data = report["ingest"], report["search"], report["data"]
+    print(f"run: {report['run_seconds']:.0f} s against {report['settings']['url']}")
     print(
         f"ingest: {ing['turns']} turns in {ing['sessions']} sessions, {ing['seconds']:.1f} s "
         f"({ing['turns_per_s']:.1f} turns/s); memories visible {ing['background']['counts'][-1]}"

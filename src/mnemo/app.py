@@ -28,7 +28,7 @@ OPENAPI_TAGS = [
     {"name": "native", "description": "Native API: seed 001 (Agent Memory Server) and more."},
     {"name": "seed 000", "description": "Semantic memory REST API: sessions, chat, search."},
     {"name": "seed 002", "description": "mem0-style memory API with the {success, data} envelope."},
-    {"name": "seed 003", "description": "MemoryKit: conversations, patterns, webhooks (camelCase)."},
+    {"name": "seed 003", "description": "MemoryKit: conversations, patterns, webhooks."},
     {"name": "seed 004", "description": "OmniMemory: /api/v1 with 202 tasks, batcher, evolution."},
 ]
 

@@ -132,6 +132,8 @@ class Session(BaseModel):
     updated_at: datetime = Field(default_factory=utcnow)
     last_accessed_at: datetime = Field(default_factory=utcnow)
     messages: list[Message] = Field(default_factory=list)
+    # Not stored: the background extraction a write scheduled, so the API can return its id.
+    extraction_task_id: str | None = Field(default=None, exclude=True)
 
 
 class ApiKey(BaseModel):

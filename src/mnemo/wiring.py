@@ -16,6 +16,7 @@ from mnemo.jobs.worker import Worker, WorkerOptions
 from mnemo.llms.base import LLM
 from mnemo.models import Message, Session
 from mnemo.retrieval.pipeline import Retriever
+from mnemo.services.background import EXTRACT_TASK, ExtractionScheduler
 from mnemo.services.chat import ChatService
 from mnemo.services.consolidation import Consolidator, Owner
 from mnemo.services.deciders import Decider, LLMDecider, OfflineDecider
@@ -208,14 +209,21 @@ def build_services(settings: Settings, embedder: Embedder | None = None) -> Serv
     brains = build_intelligence(llm)
     consolidator = Consolidator(store, cached, brains.decider, actor=brains.extractor.name)
     extraction = ExtractionService(store, brains.extractor, consolidator, ns)
+    jobs = build_jobs(settings, store)
+    events = jobs.webhooks
 
     async def extract_before_fold(session: Session, pending: list[Message]) -> None:
         owner = Owner(session.namespace, session.user_id, session.session_id, session.agent_id)
         await extraction.extract_messages(owner, pending)
 
     sessions = WorkingMemoryService(
-        store, cached, counter, ns, brains.summarizer, before_fold=extract_before_fold
+        store, cached, counter, ns, brains.summarizer, extract_before_fold, events
     )
+    scheduler = ExtractionScheduler(
+        jobs.queue, extraction, events, settings.jobs.extraction_debounce_s
+    )
+    jobs.registry.register(EXTRACT_TASK, scheduler.handle)
+    sessions.trigger = scheduler
     search = SearchService(Retriever(store, cached, settings.retrieval.rerank_window), recorder)
     operator_key = settings.api_key.get_secret_value() if settings.api_key else None
     services = Services(
@@ -224,7 +232,7 @@ def build_services(settings: Settings, embedder: Embedder | None = None) -> Serv
         embedder=cached,
         counter=counter,
         authenticator=Authenticator(store, operator_key, settings.dev_key_enabled),
-        memories=MemoryService(store, cached, ns),
+        memories=MemoryService(store, cached, ns, events),
         sessions=sessions,
         search=search,
         prompt=PromptService(sessions, search, counter),
@@ -233,7 +241,7 @@ def build_services(settings: Settings, embedder: Embedder | None = None) -> Serv
         extraction=extraction,
         summarizer=brains.summarizer,
         chat=ChatService(sessions, search, llm),
-        jobs=build_jobs(settings, store),
+        jobs=jobs,
     )
     services.jobs.registry.load_modules(settings.jobs.extra_task_modules, services)
     return services

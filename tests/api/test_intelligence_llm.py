@@ -47,7 +47,9 @@ def decision_reply(user: str) -> str:
         return '{"event": "ADD", "target": null,,'
     if new_fact in SUPERSEDES and SUPERSEDES[new_fact] in shown:
         target = shown[SUPERSEDES[new_fact]]
-        return json.dumps({"event": "UPDATE", "target": target, "text": new_fact, "reason": "changed"})
+        return json.dumps(
+            {"event": "UPDATE", "target": target, "text": new_fact, "reason": "changed"}
+        )
     if new_fact in shown:
         return json.dumps({"event": "NOOP", "target": shown[new_fact], "reason": "known"})
     return json.dumps({"event": "ADD", "target": None, "reason": "new"})
@@ -64,20 +66,38 @@ def responder(request: dict[str, Any]) -> str:
 
 
 @pytest.fixture
-def llm_client(tmp_path: Path, embedder: LocalEmbedder) -> Iterator[tuple[httpx.Client, ScriptedLLMServer]]:
+def llm_client(
+    tmp_path: Path, embedder: LocalEmbedder
+) -> Iterator[tuple[httpx.Client, ScriptedLLMServer]]:
     with ScriptedLLMServer(responder=responder) as llm:
-        settings = Settings(data_dir=tmp_path, llm=LLMConfig(base_url=llm.base_url, model="scripted-model"))
-        with serve_in_thread(create_app(settings, embedder)) as url, httpx.Client(
-            base_url=url, headers={"X-API-Key": "dev-key-12345"}, timeout=60
-        ) as client:
+        settings = Settings(
+            data_dir=tmp_path, llm=LLMConfig(base_url=llm.base_url, model="scripted-model")
+        )
+        with (
+            serve_in_thread(create_app(settings, embedder)) as url,
+            httpx.Client(
+                base_url=url, headers={"X-API-Key": "dev-key-12345"}, timeout=60
+            ) as client,
+        ):
             yield client, llm
 
 
-def test_scripted_decisions_are_applied_exactly(llm_client: tuple[httpx.Client, ScriptedLLMServer]) -> None:
+def test_scripted_decisions_are_applied_exactly(
+    llm_client: tuple[httpx.Client, ScriptedLLMServer],
+) -> None:
     client, llm = llm_client
     reports = ingest(client, "sam")
-    body = {"text": "", "limit": 100, "user_id": {"eq": "sam"}, "include_superseded": True, **DURABLE}
-    everything = {m["text"]: m for m in client.post("/v1/long-term-memory/search", json=body).json()["memories"]}
+    body = {
+        "text": "",
+        "limit": 100,
+        "user_id": {"eq": "sam"},
+        "include_superseded": True,
+        **DURABLE,
+    }
+    everything = {
+        m["text"]: m
+        for m in client.post("/v1/long-term-memory/search", json=body).json()["memories"]
+    }
 
     expected_active = {f["text"] for f in LABELS["facts"] if f["current"]} - {GARBLED_FACT}
     active = {t for t, m in everything.items() if m["status"] == "active"}
@@ -98,10 +118,14 @@ def test_scripted_decisions_are_applied_exactly(llm_client: tuple[httpx.Client, 
 
 
 def test_unreachable_llm_fails_extraction_cleanly(tmp_path: Path, embedder: LocalEmbedder) -> None:
-    settings = Settings(data_dir=tmp_path, llm=LLMConfig(base_url="http://127.0.0.1:9/v1", max_retries=0, timeout_s=2))
-    with serve_in_thread(create_app(settings, embedder)) as url, httpx.Client(
-        base_url=url, headers={"X-API-Key": "dev-key-12345"}, timeout=60
-    ) as client:
+    settings = Settings(
+        data_dir=tmp_path,
+        llm=LLMConfig(base_url="http://127.0.0.1:9/v1", max_retries=0, timeout_s=2),
+    )
+    with (
+        serve_in_thread(create_app(settings, embedder)) as url,
+        httpx.Client(base_url=url, headers={"X-API-Key": "dev-key-12345"}, timeout=60) as client,
+    ):
         turns = [{"id": "x1", "role": "user", "content": "I live in Oslo"}]
         client.put("/v1/working-memory/s", json={"messages": turns})
         response = client.post("/v1/long-term-memory/extract", json={"session_id": "s"})

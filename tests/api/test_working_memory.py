@@ -93,12 +93,14 @@ def test_long_sessions_fold_into_a_progressive_summary(client: httpx.Client) -> 
         for i, fact in enumerate(facts)
     ]
     response = client.put(
-        "/v1/working-memory/long", params={"context_window_max": 200}, json={"messages": turns, "user_id": "fold"}
+        "/v1/working-memory/long",
+        params={"context_window_max": 200},
+        json={"messages": turns, "user_id": "fold"},
     )
     body = response.json()
     assert response.status_code == 200, response.text
     kept = [m["id"] for m in body["messages"]]
-    assert 1 <= len(kept) < len(turns) and kept == [t["id"] for t in turns][-len(kept):]
+    assert 1 <= len(kept) < len(turns) and kept == [t["id"] for t in turns][-len(kept) :]
     assert body["context"] and body["tokens"] <= 0.7 * 200
     assert body["context_percentage_until_summarization"] <= 100
     # the folded turns were extracted before they left working memory

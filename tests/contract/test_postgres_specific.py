@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 import time
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 
 import numpy as np
 import psycopg
@@ -302,3 +306,18 @@ async def test_metadata_keys_are_literals(pg_store: PostgresStore) -> None:
     for metadata in ({"it's 100%": "yes"}, {"%s": "x"}):
         page = await pg_store.list_memories(MemoryFilter(metadata=metadata), utcnow(), 10, 0)
         assert [m.id for m in page.items] == ["m0"]
+
+
+def test_seed_migration_script_applies_and_reports(postgres_url: str) -> None:
+    """Seed 000's `python migrations/run_migration.py`, run from the repository root."""
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "MNEMO_DATABASE_URL": postgres_url}
+    outputs = [
+        subprocess.run(
+            [sys.executable, "migrations/run_migration.py"],
+            cwd=root, env=env, capture_output=True, text=True, timeout=120, check=True,
+        ).stdout
+        for _ in range(2)
+    ]  # fmt: skip
+    assert "applied 0001_initial" in outputs[0]
+    assert "nothing to apply" in outputs[1]

@@ -142,14 +142,14 @@ def test_interactive_docs_group_the_seed_002_routes(anon: httpx.Client) -> None:
 
 def test_sdk_style_client_on_the_v1_base_url(server_url: str) -> None:
     """`MemoryClient(api_key=...)` against the documented base URL http://host:port/v1."""
+    body = {"messages": [{"role": "user", "content": "I live in Oslo"}], "user_id": "sdk"}
     with httpx.Client(base_url=f"{server_url}/v1/", headers=BEARER, timeout=30) as sdk:
-        ok(sdk.post("memories", json={"messages": [{"role": "user", "content": "I live in Oslo"}],
-                                      "user_id": "sdk"}))  # fmt: skip
-        [found] = ok(sdk.get("memories/search", params={"query": "Oslo", "user_id": "sdk"}))[
-            "memories"
-        ]
-        assert found["content"] == "User lives in Oslo"
-        assert ok(sdk.get("status"))["database"]["status"] == "connected"
+        [added] = ok(sdk.post("memories", json=body))["memories"]
+        [again] = ok(sdk.post("memories/", json=body))["memories"]  # mem0 clients end with "/"
+        assert again["id"] == added["id"] and again["event"] == "NONE"
+        found = ok(sdk.get("memories/search", params={"query": "Oslo", "user_id": "sdk"}))
+        assert [m["content"] for m in found["memories"]] == ["User lives in Oslo"]
+        assert ok(sdk.get("status"))["database"]["status"] == "connected"  # /v1/status
 
 
 @pytest.mark.parametrize("token", DOC_TOKENS)

@@ -250,6 +250,7 @@ class WorkingMemoryOut(BaseModel):
     context_percentage_until_summarization: float | None = None
     new_session: bool | None = None
     unsaved: bool | None = None
+    extraction_task_id: str | None = None
 
 
 class SessionListOut(BaseModel):

@@ -161,7 +161,9 @@ class Consolidator:
 
     def _new_memory(self, owner: Owner, fact: ExtractedFact, text: str, now: datetime) -> Memory:
         metadata: dict[str, object] = {
-            "source": "extraction", **owner.metadata, "extractor": self._actor
+            "source": "extraction",
+            **owner.metadata,
+            "extractor": self._actor,
         }
         if fact.slot:
             metadata["slot"] = fact.slot

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -35,9 +37,24 @@ class ExtractionService:
         self._extractor = extractor
         self._consolidator = consolidator
         self._default_namespace = default_namespace
+        self._locks: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = (
+            weakref.WeakValueDictionary()
+        )
 
     async def extract_session(self, namespace: str, session_id: str) -> ExtractionReport:
-        """Extract the session's turns not yet extracted; safe to run again (idempotent)."""
+        """Extract the session's turns not yet extracted; safe to run again (idempotent).
+
+        Runs of one session are serialised in this process (a background task and a
+        `wait=true` write may overlap), so no turn is extracted twice.
+        """
+        key = (namespace, session_id)
+        lock = self._locks.get(key)
+        if lock is None:
+            lock = self._locks[key] = asyncio.Lock()
+        async with lock:
+            return await self._extract_session(namespace, session_id)
+
+    async def _extract_session(self, namespace: str, session_id: str) -> ExtractionReport:
         session = await self._store.get_session(namespace, session_id)
         if session is None:
             raise SessionNotFoundError(f"Session {session_id} not found")

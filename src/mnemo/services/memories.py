@@ -23,6 +23,7 @@ from mnemo.models import (
     content_hash,
     utcnow,
 )
+from mnemo.services.events import EventSink, NoEvents, memory_event_data
 from mnemo.stores.base import Page, Store, VectorRecord
 
 
@@ -72,10 +73,17 @@ class CreateOutcome:
 
 
 class MemoryService:
-    def __init__(self, store: Store, embedder: CachedEmbedder, default_namespace: str) -> None:
+    def __init__(
+        self,
+        store: Store,
+        embedder: CachedEmbedder,
+        default_namespace: str,
+        events: EventSink | None = None,
+    ) -> None:
         self._store = store
         self._embedder = embedder
         self._default_namespace = default_namespace
+        self._events: EventSink = events or NoEvents()
 
     async def create(
         self, who: Principal, drafts: Sequence[MemoryDraft], *, deduplicate: bool = True
@@ -96,6 +104,8 @@ class MemoryService:
             for m in memories
         ]
         await self._store.upsert_memories(records, events)
+        for memory in memories:
+            await self._events.emit(memory.namespace, "memory.created", memory_event_data(memory))
         return CreateOutcome(created=memories, merged=merged)
 
     async def get(self, who: Principal, memory_id: str, namespace: str | None = None) -> Memory:
@@ -137,6 +147,7 @@ class MemoryService:
             details={"fields": sorted(updates)},
         )  # fmt: skip
         await self._store.update_memory(memory, vector, event)
+        await self._events.emit(memory.namespace, "memory.updated", memory_event_data(memory))
         return memory
 
     async def delete(
@@ -161,7 +172,11 @@ class MemoryService:
                 )
                 for m in memories
             ]
-            deleted += await self._store.delete_memories(ns, [m.id for m in memories], events)
+            gone = await self._store.delete_memories(ns, [m.id for m in memories], events)
+            for memory in memories:
+                if memory.id in gone:
+                    await self._events.emit(ns, "memory.deleted", memory_event_data(memory))
+            deleted += gone
         return deleted
 
     async def count_session_memories(

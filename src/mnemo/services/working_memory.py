@@ -6,6 +6,7 @@ import hashlib
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Protocol
 
 import anyio.to_thread
 from pydantic import JsonValue
@@ -14,6 +15,7 @@ from mnemo.auth.access import can_see, require, resolve_namespace, resolve_user
 from mnemo.embedders.cache import CachedEmbedder
 from mnemo.errors import ForbiddenError, SessionNotFoundError
 from mnemo.models import Memory, MemoryType, Message, Principal, Scope, Session, utcnow
+from mnemo.services.events import EventSink, NoEvents
 from mnemo.services.summarizers import Summarizer
 from mnemo.services.tokens import (
     DEFAULT_CONTEXT_WINDOW,
@@ -24,6 +26,14 @@ from mnemo.services.tokens import (
 from mnemo.stores.base import Page, Store, VectorRecord
 
 FoldHook = Callable[[Session, list[Message]], Awaitable[None]]
+
+
+class ExtractionTrigger(Protocol):
+    """What a write does about its new turns: schedule extraction, or run it at once."""
+
+    async def schedule(self, session: Session) -> str: ...
+
+    async def run_now(self, session: Session) -> object: ...
 
 
 @dataclass
@@ -58,6 +68,7 @@ class WorkingMemoryService:
         default_namespace: str,
         summarizer: Summarizer,
         before_fold: FoldHook | None = None,
+        events: EventSink | None = None,
     ) -> None:
         self._store = store
         self._embedder = embedder
@@ -65,6 +76,8 @@ class WorkingMemoryService:
         self._default_namespace = default_namespace
         self._summarizer = summarizer
         self._before_fold = before_fold
+        self._events: EventSink = events or NoEvents()
+        self.trigger: ExtractionTrigger | None = None  # set by wiring once the queue exists
 
     async def get(
         self, who: Principal, session_id: str, namespace: str | None, user_id: str | None
@@ -84,6 +97,7 @@ class WorkingMemoryService:
         session_id: str,
         update: WorkingMemoryUpdate,
         window_tokens: int = DEFAULT_CONTEXT_WINDOW,
+        wait: bool = False,
     ) -> Session:
         require(who, Scope.WRITE)
         ns = resolve_namespace(who, update.namespace, self._default_namespace)
@@ -107,7 +121,21 @@ class WorkingMemoryService:
         records = await self._index(session, fresh)
         await self._fold_if_needed(session, window_tokens)
         await self._store.save_session(session, records)
+        await self._after_save(session, fresh, wait)
         return session
+
+    async def _after_save(self, session: Session, fresh: list[Message], wait: bool) -> None:
+        for message in fresh:
+            await self._events.emit(session.namespace, "message.created", {
+                "session_id": session.session_id, "message_id": message.id,
+                "role": message.role, "user_id": session.user_id,
+            })  # fmt: skip
+        if self.trigger is None or not any(not m.extracted for m in session.messages):
+            return
+        if wait:
+            await self.trigger.run_now(session)
+        else:
+            session.extraction_task_id = await self.trigger.schedule(session)
 
     async def append(
         self,

@@ -34,20 +34,26 @@ def redact(text: str, password: str | None = None) -> str:
     return _KEYWORD_PASSWORD.sub(r"\1***", _URL_PASSWORD.sub(r"\1***@", text))
 
 
-def describe_target(url: str) -> tuple[str, str | None]:
-    """`host:port/dbname` of a URL (safe to print) and its password; ConfigurationError if bad."""
+def parse_url(url: str) -> dict[str, str]:
+    """The connection parameters of a URL (or key=value string); ConfigurationError if bad."""
     hint = "expected postgresql://user:password@host:port/dbname"
     try:
-        params = conninfo_to_dict(url)
+        params = {key: str(value) for key, value in conninfo_to_dict(url).items()}
     except psycopg.Error as exc:
         raise ConfigurationError(f"invalid PostgreSQL URL: {redact(str(exc))}; {hint}") from None
-    port = str(params.get("port") or "5432")
-    if not port.isdigit():
-        raise ConfigurationError(f"invalid PostgreSQL URL: port {port!r} is not a number; {hint}")
-    host = str(params.get("host") or params.get("hostaddr") or "localhost")
-    dbname = str(params.get("dbname") or params.get("user") or "postgres")
-    password = params.get("password")
-    return f"{host}:{port}/{dbname}", None if password is None else str(password)
+    # Several hosts (high availability) come with a comma-separated port each.
+    if not all(port.isdigit() or not port for port in params.get("port", "").split(",")):
+        raise ConfigurationError(
+            f"invalid PostgreSQL URL: port {params['port']!r} is not a number; {hint}"
+        )
+    return params
+
+
+def describe_target(params: dict[str, str]) -> str:
+    """`host:port/dbname`: where the database is, safe to print."""
+    host = params.get("host") or params.get("hostaddr") or "localhost"
+    dbname = params.get("dbname") or params.get("user") or "postgres"
+    return f"{host}:{params.get('port') or '5432'}/{dbname}"
 
 
 class PostgresDatabase:
@@ -56,8 +62,10 @@ class PostgresDatabase:
     def __init__(
         self, url: str, dimension: int, *, min_size: int, max_size: int, timeout: float
     ) -> None:
-        self.target, self._password = describe_target(url)
-        self._options = str(conninfo_to_dict(url).get("options") or "")
+        params = parse_url(url)
+        self.target = describe_target(params)
+        self._password = params.get("password")
+        self._options = params.get("options", "")
         self._url = url
         self._dimension = dimension
         self._min_size, self._max_size = min_size, max_size

@@ -59,6 +59,7 @@ async def put_working_memory(
     user_id: Opt = None,
     model_name: Opt = None,
     context_window_max: Annotated[int | None, Query(gt=0)] = None,
+    wait: Annotated[bool, Query(description="extract new turns before answering")] = False,
 ) -> WorkingMemoryOut:
     if body.session_id is not None and body.session_id != session_id:
         raise InvalidRequestError("session_id in the body differs from the one in the path")
@@ -83,7 +84,7 @@ async def put_working_memory(
     )
     drafts = [draft_of(m, limits) for m in body.memories]
     window = context_window(model_name, context_window_max)
-    session = await services.sessions.put(who, session_id, update, window)
+    session = await services.sessions.put(who, session_id, update, window, wait=wait)
     if drafts:  # structured memories are promoted to long-term memory straight away
         for draft in drafts:
             draft.session_id = draft.session_id or session_id
@@ -130,4 +131,5 @@ def _out(session: Session, window: int) -> WorkingMemoryOut:
         updated_at=session.updated_at,
         context_percentage_total_used=usage.total_percent,
         context_percentage_until_summarization=usage.until_summarization_percent,
+        extraction_task_id=session.extraction_task_id,
     )  # fmt: skip
