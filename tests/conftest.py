@@ -12,7 +12,7 @@ import pytest
 from mnemo.app import create_app
 from mnemo.auth.keys import generate_key
 from mnemo.cli.stores import opened_store
-from mnemo.config import Settings
+from mnemo.config import RateLimitsConfig, Settings
 from mnemo.embedders.local import LocalEmbedder
 from mnemo.models import Scope
 from tests.helpers.servers import serve_in_thread
@@ -25,9 +25,13 @@ def embedder() -> LocalEmbedder:
     return LocalEmbedder()
 
 
+# Functional tests send bursts from one key; the limiter has its own tests (test_operations).
+ROOMY_LIMITS = RateLimitsConfig(tiers={"standard": "100000/minute", "operator": ""})
+
+
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path / "data")
+    return Settings(data_dir=tmp_path / "data", rate_limits=ROOMY_LIMITS)
 
 
 @pytest.fixture

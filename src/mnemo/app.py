@@ -6,11 +6,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
 from mnemo import __version__
 from mnemo.api.body_limit import BodyLimitMiddleware
 from mnemo.api.dialects import DIALECTS
 from mnemo.api.errors import ErrorRenderers, install_error_handlers
+from mnemo.api.middleware import RequestContextMiddleware
 from mnemo.api.routes import (
     health,
     intelligence,
@@ -20,6 +22,7 @@ from mnemo.api.routes import (
     webhooks,
     working_memory,
 )
+from mnemo.api.routes import metrics as metrics_routes
 from mnemo.config import Settings
 from mnemo.embedders.base import Embedder
 from mnemo.wiring import Services, build_services
@@ -64,7 +67,19 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
     app.include_router(long_term.delete_router)
     app.include_router(tasks.router)
     app.include_router(webhooks.router)
+    app.include_router(metrics_routes.router)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.limits.max_body_bytes)
+    if settings.cors_origins:  # closed unless origins are configured
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["*"],
+            allow_headers=["*"],
+            expose_headers=["X-Request-ID", "X-RateLimit-Limit", "X-RateLimit-Remaining",
+                            "X-RateLimit-Reset", "Retry-After"],
+        )  # fmt: skip
+    metrics = services.metrics if settings.observability.metrics_enabled else None
+    app.add_middleware(RequestContextMiddleware, metrics=metrics)
     return app
 
 

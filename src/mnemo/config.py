@@ -83,6 +83,27 @@ class WebhooksConfig(BaseModel):
     timeout_s: float = Field(10.0, gt=0)
 
 
+def _default_tiers() -> dict[str, str]:
+    # Seed 002: 100 requests a minute with bursts of at most 20 in 10 s; seed 003's premium
+    # tier 1000 a minute. Operator keys (API_KEY, the dev key) are not limited by default.
+    return {
+        "standard": "100/minute; 20/10 seconds",
+        "premium": "1000/minute; 200/10 seconds",
+        "free": "10/minute",
+        "operator": "",
+    }
+
+
+class RateLimitsConfig(BaseModel):
+    enabled: bool = True
+    tiers: dict[str, str] = Field(default_factory=_default_tiers)
+
+
+class ObservabilityConfig(BaseModel):
+    json_logs: bool = True
+    metrics_enabled: bool = True
+
+
 class Settings(BaseSettings):
     """Everything mnemo reads from its environment; built once, passed down explicitly."""
 
@@ -112,6 +133,12 @@ class Settings(BaseSettings):
         None, validation_alias=AliasChoices("POSTGRES_PASSWORD")
     )
     default_namespace: str = "default"
+    redis_url: str | None = Field(
+        None, validation_alias=AliasChoices("MNEMO_REDIS_URL", "REDIS_URL", "redis_url")
+    )
+    cors_origins: list[str] = Field(default_factory=list)
+    rate_limits: RateLimitsConfig = RateLimitsConfig()
+    observability: ObservabilityConfig = ObservabilityConfig()
     log_level: str = "info"
     embedder: EmbedderConfig = EmbedderConfig()
     llm: LLMConfig = LLMConfig()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from mnemo.api.rate_limit import RateLimiter
 from mnemo.auth.authenticator import Authenticator
 from mnemo.config import Settings
 from mnemo.embedders.base import Embedder
@@ -14,6 +15,7 @@ from mnemo.jobs.queue import TaskQueue
 from mnemo.jobs.registry import TaskRegistry
 from mnemo.jobs.worker import Worker, WorkerOptions
 from mnemo.llms.base import LLM
+from mnemo.metrics import Metrics
 from mnemo.models import Message, Session
 from mnemo.retrieval.pipeline import Retriever
 from mnemo.services.background import EXTRACT_TASK, ExtractionScheduler
@@ -23,6 +25,7 @@ from mnemo.services.deciders import Decider, LLMDecider, OfflineDecider
 from mnemo.services.extraction import ExtractionService
 from mnemo.services.extractors import FactExtractor, LLMExtractor, OfflineExtractor
 from mnemo.services.memories import MemoryService
+from mnemo.services.patterns import PatternService
 from mnemo.services.prompt import PromptService
 from mnemo.services.search import AccessRecorder, SearchService
 from mnemo.services.summarizers import LLMSummarizer, OfflineSummarizer, Summarizer
@@ -76,7 +79,10 @@ class Services:
     extraction: ExtractionService
     summarizer: Summarizer
     chat: ChatService
+    metrics: Metrics
+    rate_limiter: RateLimiter | None
     jobs: Jobs
+    patterns: PatternService
 
     async def start(self) -> None:
         await self.store.open()
@@ -89,6 +95,8 @@ class Services:
         await self.recorder.stop()
         if self.llm is not None:
             await self.llm.aclose()
+        if self.rate_limiter is not None:
+            await self.rate_limiter.close()
         await self.store.close()
 
 
@@ -188,6 +196,12 @@ def build_jobs(settings: Settings, store: Store) -> Jobs:
     return Jobs(queue, registry, worker, webhooks, deliverer)
 
 
+def build_rate_limiter(settings: Settings) -> RateLimiter | None:
+    if not settings.rate_limits.enabled:
+        return None
+    return RateLimiter(settings.rate_limits.tiers, settings.redis_url)
+
+
 def build_counter(embedder: Embedder) -> TokenCounter:
     count = getattr(embedder, "count_tokens", None)
     return TokenCounter(count) if callable(count) else TokenCounter(estimate_tokens)
@@ -219,12 +233,19 @@ def build_services(settings: Settings, embedder: Embedder | None = None) -> Serv
     sessions = WorkingMemoryService(
         store, cached, counter, ns, brains.summarizer, extract_before_fold, events
     )
+    memories = MemoryService(store, cached, ns, events)
+    patterns = PatternService(memories, store, ns)
     scheduler = ExtractionScheduler(
-        jobs.queue, extraction, events, settings.jobs.extraction_debounce_s
+        jobs.queue, extraction, events, settings.jobs.extraction_debounce_s, patterns
     )
     jobs.registry.register(EXTRACT_TASK, scheduler.handle)
     sessions.trigger = scheduler
-    search = SearchService(Retriever(store, cached, settings.retrieval.rerank_window), recorder)
+    metrics = Metrics()
+    search = SearchService(
+        Retriever(store, cached, settings.retrieval.rerank_window),
+        recorder,
+        metrics.search_latency.observe,
+    )
     operator_key = settings.api_key.get_secret_value() if settings.api_key else None
     services = Services(
         settings=settings,
@@ -232,7 +253,7 @@ def build_services(settings: Settings, embedder: Embedder | None = None) -> Serv
         embedder=cached,
         counter=counter,
         authenticator=Authenticator(store, operator_key, settings.dev_key_enabled),
-        memories=MemoryService(store, cached, ns, events),
+        memories=memories,
         sessions=sessions,
         search=search,
         prompt=PromptService(sessions, search, counter),
@@ -242,6 +263,9 @@ def build_services(settings: Settings, embedder: Embedder | None = None) -> Serv
         summarizer=brains.summarizer,
         chat=ChatService(sessions, search, llm),
         jobs=jobs,
+        patterns=patterns,
+        metrics=metrics,
+        rate_limiter=build_rate_limiter(settings),
     )
     services.jobs.registry.load_modules(settings.jobs.extra_task_modules, services)
     return services

@@ -31,6 +31,8 @@ async def get_principal(
     presented = api_key or (bearer.credentials if bearer else None)
     principal = await services.authenticator.authenticate(presented)
     request.state.principal = principal
+    if services.rate_limiter is not None:
+        request.state.rate_limit = await services.rate_limiter.hit(principal)
     return principal
 
 

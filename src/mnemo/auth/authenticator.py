@@ -24,9 +24,14 @@ class Authenticator:
         if not presented:
             raise UnauthorizedError("Missing API key: send X-API-Key or Authorization: Bearer")
         if self._operator_key is not None and same_secret(presented, self._operator_key):
-            return Principal(key_id="operator", namespace=None, user_id=None, scopes=ALL_SCOPES)
+            return Principal(
+                key_id="operator", namespace=None, user_id=None, scopes=ALL_SCOPES,
+                rate_tier="operator",
+            )  # fmt: skip
         if self._dev_key_enabled and same_secret(presented, DEV_API_KEY):
-            return Principal(key_id="dev", namespace=None, user_id=None, scopes=ALL_SCOPES)
+            return Principal(
+                key_id="dev", namespace=None, user_id=None, scopes=ALL_SCOPES, rate_tier="operator"
+            )
         record = await self._store.find_api_key(hash_key(presented))
         if record is None or record.revoked_at is not None:
             raise ForbiddenError("Invalid API key")

@@ -15,6 +15,7 @@ from mnemo.auth.keys import generate_key
 from mnemo.cli.stores import opened_store
 from mnemo.config import Settings
 from mnemo.errors import ConfigurationError, MnemoError
+from mnemo.logs import log_config
 from mnemo.models import Scope, utcnow
 
 app = typer.Typer(help="mnemo: a long-term memory server for LLM agents.", no_args_is_help=True)
@@ -54,7 +55,14 @@ def serve(
         application = create_app(settings)
     except MnemoError as exc:
         _fail(exc.message)
-    uvicorn.run(application, host=settings.host, port=settings.port, log_level=log_level)
+    logging_config = log_config(log_level, settings.observability.json_logs)
+    uvicorn.run(
+        application,
+        host=settings.host,
+        port=settings.port,
+        log_level=log_level,
+        log_config=logging_config,
+    )
 
 
 async def _check_bind(settings: Settings) -> None:

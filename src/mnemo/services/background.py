@@ -10,6 +10,7 @@ from mnemo.models import Session
 from mnemo.services.consolidation import ConsolidationReport
 from mnemo.services.events import EventSink, memory_event_data
 from mnemo.services.extraction import ExtractionReport, ExtractionService
+from mnemo.services.patterns import PatternService, pattern_event_data
 
 EXTRACT_TASK = "extract.session"
 
@@ -23,11 +24,13 @@ class ExtractionScheduler:
         extraction: ExtractionService,
         events: EventSink,
         debounce_s: float,
+        patterns: PatternService | None = None,
     ) -> None:
         self._queue = queue
         self._extraction = extraction
         self._events = events
         self._debounce_s = debounce_s
+        self._patterns = patterns
 
     async def schedule(self, session: Session) -> str:
         task = await self._queue.enqueue_debounced(
@@ -68,6 +71,9 @@ class ExtractionScheduler:
             await self._events.emit(namespace, "memory.superseded", memory_event_data(old))
         for memory in c.deleted:
             await self._events.emit(namespace, "memory.deleted", memory_event_data(memory))
+        patterns = await self._patterns.detect(namespace, c) if self._patterns else []
+        for pattern in patterns:
+            await self._events.emit(namespace, "pattern.detected", pattern_event_data(pattern))
         summary: dict[str, JsonValue] = {"session_id": session_id, **report_summary(report)}
         await self._events.emit(namespace, "extraction.completed", summary)
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from mnemo.filters import MemoryFilter, TagFilter
 from mnemo.llms.base import LLM, ChatMessage
 from mnemo.llms.usage import Usage
-from mnemo.models import Principal, Session, utcnow
+from mnemo.models import Message, Principal, Session, utcnow
 from mnemo.retrieval.pipeline import ScoredMemory, SearchQuery
 from mnemo.services.search import SearchService
 from mnemo.services.working_memory import MessageDraft, WorkingMemoryService
@@ -48,7 +48,7 @@ class ChatService:
             who, session_id, namespace, user_id, [MessageDraft("user", message, created_at=now)]
         )
         memories = await self._recall(who, session, message)
-        response, usage = await self._answer(session, memories, message)
+        response, usage = await self._answer(session, memories, message, session.messages[-10:-1])
         session = await self._sessions.append(
             who, session_id, session.namespace, session.user_id,
             [MessageDraft("assistant", response, created_at=utcnow())],
@@ -64,8 +64,15 @@ class ChatService:
         current_turns = {m.id for m in session.messages[-1:]}
         return [s for s in result.items if s.memory.id not in current_turns]
 
+    async def answer(
+        self, session: Session, memories: list[ScoredMemory], question: str
+    ) -> tuple[str, Usage]:
+        """Answer a question about a session from the given memories, without adding it to
+        the session as a turn (seed 003's query is a read)."""
+        return await self._answer(session, memories, question, session.messages[-9:])
+
     async def _answer(
-        self, session: Session, memories: list[ScoredMemory], message: str
+        self, session: Session, memories: list[ScoredMemory], message: str, history: list[Message]
     ) -> tuple[str, Usage]:
         if self._llm is None:
             return grounded_answer(memories), Usage()
@@ -74,7 +81,7 @@ class ChatService:
             prompt.append({"role": "system", "content": f"Conversation so far: {session.context}"})
         lines = "\n".join(f"- {s.memory.text}" for s in memories) or "(none)"
         prompt.append({"role": "system", "content": f"Relevant memories:\n{lines}"})
-        for turn in session.messages[-10:-1]:
+        for turn in history:
             if turn.role == "assistant":
                 prompt.append({"role": "assistant", "content": turn.content})
             else:

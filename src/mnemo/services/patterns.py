@@ -125,10 +125,12 @@ class PatternService:
         scope = MemoryFilter(
             namespace=TagFilter(eq=ns), user_id=TagFilter(eq=user_id) if user_id else None
         )
-        rules = scope.model_copy(update={"memory_type": TagFilter(eq=MemoryType.PROCEDURAL)})
+        rules = scope.model_copy(update={"memory_type": TagFilter(eq=MemoryType.PROCEDURAL.value)})
         liked = scope.model_copy(
             update={
-                "memory_type": TagFilter(any=[MemoryType.SEMANTIC, MemoryType.EPISODIC]),
+                "memory_type": TagFilter(
+                    any=[MemoryType.SEMANTIC.value, MemoryType.EPISODIC.value]
+                ),
                 "topics": TagFilter(any=list(PREFERENCE_TOPICS)),
             }
         )
@@ -195,7 +197,7 @@ def _occurrences(memory: Memory) -> int:
 
 
 def _name(memory: Memory, kind: PatternKind) -> str:
-    """"Language Instruction", "Hot Drink Preference": the matter, then the kind."""
+    """ "Language Instruction", "Hot Drink Preference": the matter, then the kind."""
     given = memory.metadata.get("name")
     if isinstance(given, str) and given.strip():
         return given.strip()

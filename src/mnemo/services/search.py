@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
+from collections.abc import Callable
 from datetime import datetime
 
 from mnemo.auth.access import confine_filter, require
@@ -52,9 +54,15 @@ class AccessRecorder:
 
 
 class SearchService:
-    def __init__(self, retriever: Retriever, recorder: AccessRecorder) -> None:
+    def __init__(
+        self,
+        retriever: Retriever,
+        recorder: AccessRecorder,
+        observe_seconds: Callable[[float], None] | None = None,
+    ) -> None:
         self._retriever = retriever
         self._recorder = recorder
+        self._observe = observe_seconds
 
     async def search(self, who: Principal, query: SearchQuery) -> SearchResult:
         require(who, Scope.READ)
@@ -68,6 +76,9 @@ class SearchService:
             recency=query.recency,
             weights=query.weights,
         )
+        started = time.perf_counter()
         result = await self._retriever.search(confined, utcnow())
+        if self._observe is not None:
+            self._observe(time.perf_counter() - started)
         self._recorder.record([(s.memory.namespace, s.memory.id) for s in result.items])
         return result

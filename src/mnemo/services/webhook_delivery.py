@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
+from collections.abc import Mapping
 from datetime import UTC, datetime
 
 import httpx
@@ -83,17 +84,34 @@ class WebhookDeliverer:
         return {"delivery_id": delivery_id, "status_code": status, "attempts": context.attempt}
 
     async def _post(self, webhook: Webhook, delivery_id: str, event: str, body: str) -> int:
-        target = await resolve_target(webhook.url, allow_private=self._allow_private)
+        return await self.post_signed(webhook.url, webhook.secret, delivery_id, event, body)
+
+    async def post_signed(
+        self,
+        url: str,
+        secret: str,
+        delivery_id: str,
+        event: str,
+        body: str,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> int:
+        """POST one signed event to `url` (private targets refused unless allowed) and return
+        the receiver's status; also used for seed 004's summary callbacks, which add their
+        client's headers (ours win on a clash)."""
+        target = await resolve_target(url, allow_private=self._allow_private)
         timestamp = str(int(time.time()))
-        headers = {
+        signed = {
             "Content-Type": "application/json",
             "User-Agent": f"mnemo-webhooks/{__version__}",
             "Host": target.url.netloc.decode("ascii"),
             "X-Mnemo-Event": event,
             "X-Mnemo-Delivery": delivery_id,
             "X-Mnemo-Timestamp": timestamp,
-            "X-Mnemo-Signature": sign(webhook.secret, timestamp, body),
+            "X-Mnemo-Signature": sign(secret, timestamp, body),
         }
+        ours = {name.lower() for name in signed}
+        extra = {k: v for k, v in (extra_headers or {}).items() if k.lower() not in ours}
+        headers = {**extra, **signed}
         request = self._client().build_request(
             "POST", target.pinned_url(), content=body.encode(), headers=headers,
             extensions=_tls_extensions(target),

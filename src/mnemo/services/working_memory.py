@@ -144,6 +144,7 @@ class WorkingMemoryService:
         namespace: str | None,
         user_id: str | None,
         drafts: Sequence[MessageDraft],
+        wait: bool = False,
     ) -> Session:
         """Add turns to a session (creating it), keeping everything already there."""
         ns = resolve_namespace(who, namespace, self._default_namespace)
@@ -162,7 +163,7 @@ class WorkingMemoryService:
             ttl_seconds=current.ttl_seconds if current else None,
             strategy=current.strategy if current else {},
         )
-        return await self.put(who, session_id, update)
+        return await self.put(who, session_id, update, wait=wait)
 
     async def _fold_if_needed(self, session: Session, window: int) -> None:
         """Seed 001's rule: past 70 % of the window, fold the oldest turns into `context`,
@@ -217,6 +218,7 @@ class WorkingMemoryService:
                 memory_type=MemoryType.MESSAGE, created_at=message.created_at,
                 updated_at=session.updated_at, last_accessed_at=message.created_at,
                 extracted_from=[message.id], metadata={"role": message.role},
+                importance=_importance(message),
             ).with_hash()  # fmt: skip
             records.append(VectorRecord(memory, vector))
         return records
@@ -232,6 +234,14 @@ def _message(session_id: str, position: int, draft: MessageDraft, now: datetime)
         persisted_at=now,
         metadata=draft.metadata,
     )
+
+
+def _importance(message: Message) -> float:
+    """A turn's importance as its client scored it (metadata "importance", 0..1), else 0.5."""
+    given = message.metadata.get("importance")
+    if isinstance(given, int | float) and not isinstance(given, bool) and 0 <= given <= 1:
+        return float(given)
+    return 0.5
 
 
 def _carry_over(messages: list[Message], previous: list[Message]) -> None:

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
 
 from mnemo.api.deps import PrincipalDep, ServicesDep
 from mnemo.api.schemas import AckOut
@@ -40,6 +40,12 @@ class WebhookOut(BaseModel):
 class CreatedWebhookOut(WebhookOut):
     secret: str  # shown once, now: only its holder can verify X-Mnemo-Signature
 
+    @computed_field(alias="createdAt")  # type: ignore[prop-decorator]
+    @property
+    def created_at_camel(self) -> datetime:
+        """Seed 003 speaks camelCase: created_at again, as createdAt."""
+        return self.created_at
+
 
 class WebhookListOut(BaseModel):
     webhooks: list[WebhookOut]
@@ -70,13 +76,20 @@ class DeliveryListOut(BaseModel):
     total: int
 
 
-@router.post("", response_model=CreatedWebhookOut, status_code=201)
+@router.post("", response_model=CreatedWebhookOut, status_code=201, tags=["seed 003"])
 async def create_webhook(
     body: CreateWebhookIn,
     who: PrincipalDep,
     services: ServicesDep,
     namespace: NamespaceParam = None,
 ) -> CreatedWebhookOut:
+    """Subscribe the namespace's events (seed 003's {url, events} body works as it is).
+
+    Each event is POSTed to `url` as JSON with the headers X-Mnemo-Event, X-Mnemo-Delivery,
+    X-Mnemo-Timestamp and X-Mnemo-Signature: the hex HMAC-SHA256, keyed with `secret`, of
+    "<X-Mnemo-Timestamp>.<raw body>". The secret is generated when not given and shown only
+    in this answer.
+    """
     webhook = await services.jobs.webhooks.create(
         who, namespace, body.url, body.events, body.secret, body.description
     )
