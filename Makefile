@@ -23,8 +23,9 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## create .venv and install mnemo into it (.venv/bin/mnemo)
 
-$(DEVSTAMP): $(STAMP)
+$(DEVSTAMP): $(STAMP) sdk/python/pyproject.toml
 	$(BIN)/pip install -q -e ".[dev]"
+	$(BIN)/pip install -q -e sdk/python
 	touch $@
 
 install-dev: $(DEVSTAMP) ## install mnemo with the test and lint tools

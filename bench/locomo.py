@@ -46,10 +46,10 @@ conversations, test = the last five. Searches send "recency_boost": false unless
 --recency-boost: servers that boost recently accessed memories and count each search result
 as an access would otherwise let earlier questions reorder later ones (order-dependent,
 unrepeatable numbers; LoCoMo's 2023 dates make the created-at part of the boost flat anyway).
-Evidence ids are normalised ("D8:6; D9:17" is two ids);
-ids naming no turn of the data are dropped and counted, questions left without evidence are
-skipped and counted. Every run writes into a fresh namespace ("locomo-<timestamp>") and leaves
-its data behind: deleting working memory would not delete the long-term message memories.
+Evidence ids are normalised ("D8:6; D9:17" is two ids); ids naming no turn of the data are
+dropped and counted, questions left without evidence are skipped and counted. Every run
+writes into a fresh namespace ("locomo-<timestamp>") and leaves its data behind: deleting
+working memory would not delete the long-term message memories.
 
 Example: .venv/bin/python bench/locomo.py --url http://127.0.0.1:8000 --conversations 1
 The plot needs matplotlib (pip install matplotlib); without it the run still completes.

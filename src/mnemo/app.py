@@ -25,6 +25,7 @@ from mnemo.api.routes import (
 from mnemo.api.routes import metrics as metrics_routes
 from mnemo.config import Settings
 from mnemo.embedders.base import Embedder
+from mnemo.mcp.http import McpHttp
 from mnemo.wiring import Services, build_services
 
 OPENAPI_TAGS = [
@@ -40,12 +41,14 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
     """Build the app; the lifespan opens the store and starts background helpers."""
     settings = settings or Settings()
     services = build_services(settings, embedder)
+    mcp_http = McpHttp(services)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await services.start()
         try:
-            yield
+            async with mcp_http.running():  # MCP sessions run inside the app lifespan
+                yield
         finally:
             await services.stop()
 
@@ -68,6 +71,7 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
     app.include_router(tasks.router)
     app.include_router(webhooks.router)
     app.include_router(metrics_routes.router)
+    mcp_http.install(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.limits.max_body_bytes)
     if settings.cors_origins:  # closed unless origins are configured
         app.add_middleware(

@@ -133,6 +133,15 @@ class Settings(BaseSettings):
         None, validation_alias=AliasChoices("POSTGRES_PASSWORD")
     )
     default_namespace: str = "default"
+    # Seed 004: the exact message count of an add, and the message batcher's window.
+    message_batch_size: int = Field(
+        10,
+        ge=1,
+        le=1_000,
+        validation_alias=AliasChoices(
+            "MNEMO_MESSAGE_BATCH_SIZE", "OMNIMEMORY_DEFAULT_MAX_MESSAGES", "message_batch_size"
+        ),
+    )
     redis_url: str | None = Field(
         None, validation_alias=AliasChoices("MNEMO_REDIS_URL", "REDIS_URL", "redis_url")
     )

@@ -28,12 +28,14 @@ from mnemo.services.memories import MemoryService
 from mnemo.services.patterns import PatternService
 from mnemo.services.prompt import PromptService
 from mnemo.services.search import AccessRecorder, SearchService
+from mnemo.services.seed004_tasks import Seed004Services, build_seed004
 from mnemo.services.summarizers import LLMSummarizer, OfflineSummarizer, Summarizer
 from mnemo.services.tokens import TokenCounter, estimate_tokens
 from mnemo.services.webhook_delivery import DELIVER_TASK, WebhookDeliverer
 from mnemo.services.webhooks import WebhookService
 from mnemo.services.working_memory import WorkingMemoryService
 from mnemo.stores.base import Store
+from mnemo.stores.batch_store import BatchStore
 from mnemo.stores.sqlite_db import SQLiteDatabase
 
 log = logging.getLogger(__name__)
@@ -48,6 +50,7 @@ class Jobs:
     worker: Worker | None  # None when MNEMO_JOBS__WORKERS_IN_PROCESS=0
     webhooks: WebhookService
     deliverer: WebhookDeliverer
+    batches: BatchStore  # seed 004's message batcher, in the queue's database
 
     async def start(self) -> None:
         await self.queue.open()
@@ -83,12 +86,14 @@ class Services:
     rate_limiter: RateLimiter | None
     jobs: Jobs
     patterns: PatternService
+    seed004: Seed004Services
 
     async def start(self) -> None:
         await self.store.open()
         await self.store.ensure_embedding_model(self.embedder.model_name, self.embedder.dimension)
         await self.recorder.start()
         await self.jobs.start()
+        await self.seed004.start()
 
     async def stop(self) -> None:
         await self.jobs.stop()
@@ -165,6 +170,7 @@ def build_jobs(settings: Settings, store: Store) -> Jobs:
     """The task queue and webhooks live in the store's own database."""
     from mnemo.jobs.sqlite_queue import SQLiteTaskQueue
     from mnemo.stores.sqlite import SQLiteStore
+    from mnemo.stores.sqlite_batches import SQLiteBatchStore
     from mnemo.stores.sqlite_webhooks import SQLiteWebhookStore
 
     config = settings.jobs
@@ -193,7 +199,7 @@ def build_jobs(settings: Settings, store: Store) -> Jobs:
         max_per_namespace=hook_config.max_webhooks_per_namespace,
         max_attempts=hook_config.max_attempts,
     )
-    return Jobs(queue, registry, worker, webhooks, deliverer)
+    return Jobs(queue, registry, worker, webhooks, deliverer, SQLiteBatchStore(db))
 
 
 def build_rate_limiter(settings: Settings) -> RateLimiter | None:
@@ -246,6 +252,12 @@ def build_services(settings: Settings, embedder: Embedder | None = None) -> Serv
         recorder,
         metrics.search_latency.observe,
     )
+    seed004 = build_seed004(
+        settings, queue=jobs.queue, batches=jobs.batches, memories=memories,
+        extraction=extraction, summarizer=brains.summarizer, deliverer=jobs.deliverer,
+        events=events, uses_llm=llm is not None,
+    )  # fmt: skip
+    seed004.register(jobs.registry)
     operator_key = settings.api_key.get_secret_value() if settings.api_key else None
     services = Services(
         settings=settings,
@@ -264,6 +276,7 @@ def build_services(settings: Settings, embedder: Embedder | None = None) -> Serv
         chat=ChatService(sessions, search, llm),
         jobs=jobs,
         patterns=patterns,
+        seed004=seed004,
         metrics=metrics,
         rate_limiter=build_rate_limiter(settings),
     )

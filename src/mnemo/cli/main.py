@@ -1,4 +1,4 @@
-"""mnemo's CLI: serve, worker, migrate, keys."""
+"""mnemo's CLI: serve, worker, mcp, migrate, keys."""
 
 from __future__ import annotations
 
@@ -105,6 +105,30 @@ def worker(
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(message)s")
     try:
         asyncio.run(run_workers(_settings(data_dir=data_dir), concurrency))
+    except MnemoError as exc:
+        _fail(exc.message)
+
+
+@app.command("mcp")
+def mcp_stdio(
+    api_key: Annotated[
+        str | None,
+        typer.Option(
+            envvar="MNEMO_MCP_API_KEY",
+            help="Key the tools act with; without one, the dev key where it works (docs/mcp.md)",
+        ),
+    ] = None,
+    data_dir: Annotated[Path | None, typer.Option(help="Data folder (env MNEMO_DATA_DIR)")] = None,
+    log_level: Annotated[str, typer.Option(help="Log level (logs go to stderr)")] = "warning",
+) -> None:
+    """Serve the memory tools over MCP on stdio, for Claude Desktop, Cursor and the like."""
+    import logging
+
+    from mnemo.mcp.server import serve_stdio
+
+    logging.basicConfig(level=log_level.upper(), stream=sys.stderr)  # stdout carries MCP
+    try:
+        asyncio.run(serve_stdio(_settings(data_dir=data_dir), api_key))
     except MnemoError as exc:
         _fail(exc.message)
 

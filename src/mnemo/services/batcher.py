@@ -49,7 +49,9 @@ class MessageBatcher:
         self._tasks = tasks
         self.batch_size = batch_size
 
-    async def append(self, who: Principal, key: BatchKey, messages: Sequence[Message]) -> BatchStatus:
+    async def append(
+        self, who: Principal, key: BatchKey, messages: Sequence[Message]
+    ) -> BatchStatus:
         """Buffer the messages; the caller has resolved the key inside the key's binding."""
         require(who, Scope.WRITE)
         outcome = await self._store.append(key, messages, self.batch_size)

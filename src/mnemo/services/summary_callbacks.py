@@ -89,19 +89,20 @@ class SummaryCallbacks:
         if not isinstance(callback, dict):
             raise PermanentTaskError("the summary task has no callback")
         summary = await self._summarizer.summarize(lines)
-        body = {
+        metadata: JsonObject = {
+            "message_count": len(lines),
+            "summarizer": self._summarizer_name,
+            "usage": dict(summary.usage.as_dict()),
+            "generated_at": utcnow().isoformat(),
+        }
+        body: JsonObject = {
             "task_id": context.task.id,
             "status": "completed",
             "app_id": payload.get("namespace"),
             "user_id": payload.get("user_id"),
             "session_id": payload.get("session_id"),
             "summary": summary.text,
-            "metadata": {
-                "message_count": len(lines),
-                "summarizer": self._summarizer_name,
-                "usage": dict(summary.usage.as_dict()),
-                "generated_at": utcnow().isoformat(),
-            },
+            "metadata": metadata,
         }
         delivery: JsonObject = {
             **callback,

@@ -33,10 +33,7 @@ class SQLiteBatchStore:
             conn.executemany(
                 "INSERT INTO message_batch_items (namespace, user_id, session_id, id, role, "
                 "content, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (*params, m.id, m.role, m.content, m.created_at.timestamp())
-                    for m in messages
-                ],
+                [(*params, m.id, m.role, m.content, m.created_at.timestamp()) for m in messages],
             )
             sealed = []
             while _pending(conn, params) >= batch_size:
@@ -52,7 +49,9 @@ class SQLiteBatchStore:
                 "ORDER BY sealed_at, id LIMIT ?",
                 (limit,),
             ).fetchall()
-            return [_batch_from_row(r, _batch_messages(conn, r["namespace"], r["id"])) for r in rows]
+            return [
+                _batch_from_row(r, _batch_messages(conn, r["namespace"], r["id"])) for r in rows
+            ]
 
         return await self._db.read(work)
 

@@ -9,6 +9,6 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from mnemo.api.dialects import seed000, seed002, seed003
+from mnemo.api.dialects import seed000, seed002, seed003, seed004
 
-DIALECTS: list[ModuleType] = [seed000, seed002, seed003]
+DIALECTS: list[ModuleType] = [seed000, seed002, seed003, seed004]

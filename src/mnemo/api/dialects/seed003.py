@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import time
-from typing import Annotated
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from pydantic import JsonValue
 
 from mnemo.api.convert import check_text
@@ -16,7 +18,7 @@ from mnemo.api.dialects.seed003_context import (
     context_text,
     debug_info,
     importance_of,
-    scope_of,
+    recall_query,
     source_of,
     within_budget,
 )
@@ -46,13 +48,36 @@ from mnemo.errors import (
 )
 from mnemo.filters import MemoryFilter, TagFilter
 from mnemo.models import MemoryType, Principal, Scope, Session, new_id, utcnow
-from mnemo.retrieval.pipeline import SearchQuery
 from mnemo.services.patterns import Pattern
 from mnemo.services.working_memory import MessageDraft, WorkingMemoryUpdate
 from mnemo.wiring import Services
 
+
+class CurlFriendlyRoute(APIRoute):
+    """The document's curl examples send JSON bodies without a Content-Type, so curl labels
+    them application/x-www-form-urlencoded: such a body is read as JSON (and refused with a
+    400 if it is not JSON)."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def handle(request: Request) -> Response:
+            content_type = request.headers.get("content-type", "")
+            if content_type.lower().startswith("application/x-www-form-urlencoded"):
+                headers = [(k, v) for k, v in request.scope["headers"] if k != b"content-type"]
+                headers.append((b"content-type", b"application/json"))
+                request = Request({**request.scope, "headers": headers}, request.receive)
+            return await handler(request)
+
+        return handle
+
+
 _ERRORS = (400, 401, 403, 404, 413, 429, 500)
-router = APIRouter(tags=["seed 003"], responses={s: {"model": ErrorOut} for s in _ERRORS})
+router = APIRouter(
+    tags=["seed 003"],
+    responses={s: {"model": ErrorOut} for s in _ERRORS},
+    route_class=CurlFriendlyRoute,
+)
 
 DEFAULT_PAGE_SIZE = 10  # the document's example: GET /patterns?page=1&pageSize=10
 UserParam = Annotated[
@@ -124,9 +149,7 @@ async def query_memory(
     check_text(body.question, services.settings.limits, "question")
     started = time.perf_counter()
     session = await _conversation(who, services, conversation_id)
-    found = await services.search.search(
-        who, SearchQuery(text=body.question, filter=scope_of(session), limit=QUERY_LIMIT)
-    )
+    found = await services.search.search(who, recall_query(session, body.question, QUERY_LIMIT))
     retrieved = time.perf_counter()
     used, tokens = within_budget(found.items, body.question, body.max_tokens, services.counter)
     answer, usage = await services.chat.answer(session, used, body.question)
@@ -155,9 +178,7 @@ async def get_context(
     session = await _conversation(who, services, conversation_id)
     memories = []
     if query and query.strip():
-        found = await services.search.search(
-            who, SearchQuery(text=query, filter=scope_of(session), limit=limit)
-        )
+        found = await services.search.search(who, recall_query(session, query, limit))
         shown = {m.id for m in session.messages}
         memories = [s for s in found.items if s.memory.id not in shown]
     latency = (time.perf_counter() - started) * 1000

@@ -10,7 +10,8 @@ from mnemo.api.dialects.seed003_schemas import DebugInfoOut, LlmUsageOut, Source
 from mnemo.filters import MemoryFilter, TagFilter
 from mnemo.llms.usage import Usage
 from mnemo.models import Memory, MemoryType, Session
-from mnemo.retrieval.pipeline import ScoredMemory
+from mnemo.retrieval.pipeline import ScoredMemory, SearchQuery
+from mnemo.services.chat import SIMILARITY_FLOOR
 from mnemo.services.tokens import TokenCounter
 
 QUERY_LIMIT = 8  # memories recalled for a query, as many as /v1/chat recalls
@@ -22,13 +23,15 @@ _LAYER_BY_TYPE = {
 }
 
 
-def scope_of(session: Session) -> MemoryFilter:
+def recall_query(session: Session, text: str, limit: int) -> SearchQuery:
     """What a conversation may recall: its user's memories in its namespace (every user's
-    when the conversation has none), turns of other conversations included."""
-    return MemoryFilter(
+    when the conversation has none), turns of other conversations included, as close in
+    meaning as the memories /v1/chat quotes (a cosine similarity of SIMILARITY_FLOOR)."""
+    scope = MemoryFilter(
         namespace=TagFilter(eq=session.namespace),
         user_id=TagFilter(eq=session.user_id) if session.user_id else None,
     )
+    return SearchQuery(text, scope, limit, distance_threshold=1.0 - SIMILARITY_FLOOR)
 
 
 def layer_of(memory: Memory, conversation_id: str) -> str:

@@ -33,7 +33,8 @@ def _details(problem: Problem, code: str) -> dict[str, object]:
     if isinstance(problem.details, list):
         for error in problem.details:
             if isinstance(error, dict):
-                details[_field(error.get("loc"))] = str(error.get("msg", "invalid"))
+                name = "body" if error.get("type") == "json_invalid" else _field(error.get("loc"))
+                details[name] = str(error.get("msg", "invalid"))
     elif isinstance(problem.details, dict):
         details.update(problem.details)
     if problem.code not in (code, "VALIDATION_ERROR", "INVALID_REQUEST"):

@@ -1,0 +1,65 @@
+"""Typed models of the server's answers (and of what you send), tolerant of new fields."""
+
+from mnemo_client.models.common import Ack, Model, Usage
+from mnemo_client.models.jobs import (
+    CreatedWebhook,
+    Delivery,
+    DeliveryAttempt,
+    DeliveryList,
+    Task,
+    TaskList,
+    Webhook,
+    WebhookList,
+)
+from mnemo_client.models.memories import (
+    ExtractionReport,
+    Memory,
+    MemoryEvent,
+    MemoryHistory,
+    MemoryResult,
+    MemoryType,
+    NewMemory,
+    Rejected,
+    ScoreBreakdown,
+    SearchResults,
+    Superseded,
+)
+from mnemo_client.models.sessions import (
+    ChatReply,
+    MemoryPrompt,
+    Message,
+    SessionList,
+    Summary,
+    WorkingMemory,
+)
+
+__all__ = [
+    "Ack",
+    "ChatReply",
+    "CreatedWebhook",
+    "Delivery",
+    "DeliveryAttempt",
+    "DeliveryList",
+    "ExtractionReport",
+    "Memory",
+    "MemoryEvent",
+    "MemoryHistory",
+    "MemoryPrompt",
+    "MemoryResult",
+    "MemoryType",
+    "Message",
+    "Model",
+    "NewMemory",
+    "Rejected",
+    "ScoreBreakdown",
+    "SearchResults",
+    "SessionList",
+    "Summary",
+    "Superseded",
+    "Task",
+    "TaskList",
+    "Usage",
+    "Webhook",
+    "WebhookList",
+    "WorkingMemory",
+]
