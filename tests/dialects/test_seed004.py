@@ -695,3 +695,13 @@ def test_interactive_docs_group_the_seed_004_routes(anon: httpx.Client) -> None:
     ]
     for path, method in routes:
         assert "seed 004" in paths[path][method]["tags"], (path, method)
+
+
+def test_an_agent_note_repeated_word_for_word_is_stored_once(client: httpx.Client) -> None:
+    body = valid(AGENT_STRING_EXAMPLE)
+    results = []
+    for _ in range(2):
+        accepted = client.post("/api/v1/agent/memories", json=body).json()
+        results.append(finished(client, accepted["task_id"])["result"])
+    assert results[0]["duplicate"] is False and results[0]["memory_id"]
+    assert results[1]["duplicate"] is True and results[1]["memory_id"] is None

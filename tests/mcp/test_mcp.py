@@ -118,16 +118,22 @@ async def check_memory_round_trip(client: Client) -> None:
     )
     assert [m["text"] for m in by_topic["memories"]] == ["Alice works as a marine biologist"]
 
-    wm = await call(client, "set_working_memory", session_id="s1", user_id="alice",
-                    messages=[{"role": "user", "content": "I am planning a trip to Lisbon"}],
-                    data={"trip": "Lisbon"})  # fmt: skip
+    wm = await call(
+        client,
+        "set_working_memory",
+        session_id="s1",
+        user_id="alice",
+        messages=[{"role": "user", "content": "I am planning a trip to Lisbon"}],
+        data={"trip": "Lisbon"},
+    )
     assert wm["session_id"] == "s1" and wm["data"] == {"trip": "Lisbon"}
     got = await call(client, "get_working_memory", session_id="s1")
     assert [m["content"] for m in got["messages"]] == ["I am planning a trip to Lisbon"]
     assert got["user_id"] == "alice" and got["data"] == {"trip": "Lisbon"}
 
-    prompt = await call(client, "memory_prompt", query="What tea do I like?", session_id="s1",
-                        user_id="alice")  # fmt: skip
+    prompt = await call(
+        client, "memory_prompt", query="What tea do I like?", session_id="s1", user_id="alice"
+    )
     contents = [m["content"] for m in prompt["messages"]]
     assert contents[0] == "I am planning a trip to Lisbon"
     assert "Alice drinks green tea every morning" in contents[-2]
@@ -136,11 +142,19 @@ async def check_memory_round_trip(client: Client) -> None:
 
 
 async def check_edit_and_delete(client: Client) -> None:
-    created = await call(client, "create_long_term_memories",
-                         memories=[{"text": "Carol lives in Oslo", "user_id": "carol"}])  # fmt: skip
+    created = await call(
+        client,
+        "create_long_term_memories",
+        memories=[{"text": "Carol lives in Oslo", "user_id": "carol"}],
+    )
     memory_id = created["memory_ids"][0]
-    edited = await call(client, "edit_long_term_memory", memory_id=memory_id,
-                        text="Carol lives in Bergen", topics=["home"])  # fmt: skip
+    edited = await call(
+        client,
+        "edit_long_term_memory",
+        memory_id=memory_id,
+        text="Carol lives in Bergen",
+        topics=["home"],
+    )
     assert edited["text"] == "Carol lives in Bergen" and edited["topics"] == ["home"]
     assert (await call(client, "get_long_term_memory", memory_id=memory_id))["text"] == (
         "Carol lives in Bergen"
@@ -258,6 +272,14 @@ def test_http_behind_a_proxy_needs_no_host_check_with_real_keys(
         assert list_tools_over_http(url, **{"X-API-Key": DEV_KEY}).status_code == 403
 
 
+def test_http_app_serves_mcp_again_after_a_restart(tmp_path: Path, embedder: LocalEmbedder) -> None:
+    # The SDK's session manager runs once; each lifespan of the app must get a fresh one.
+    app = create_app(Settings(data_dir=tmp_path / "data"), embedder)
+    for _ in range(2):
+        with serve_in_thread(app) as url:
+            assert list_tools_over_http(url, **{"X-API-Key": DEV_KEY}).status_code == 200
+
+
 async def test_http_client_without_a_key_cannot_connect(server_url: str) -> None:
     with pytest.raises(ExceptionGroup) as caught:  # the SDK's task groups wrap its error
         async with http_client(server_url, {}) as client:
@@ -268,11 +290,16 @@ async def test_http_client_without_a_key_cannot_connect(server_url: str) -> None
 async def test_http_keys_stay_in_their_namespace(server_url: str, settings: Settings) -> None:
     key_a, key_b = await add_key(settings, "team-a"), await add_key(settings, "team-b")
     async with http_client(server_url, {"X-API-Key": key_a}) as a:
-        created = await call(a, "create_long_term_memories",
-                             memories=[{"text": "Team A ships on Fridays"}])  # fmt: skip
+        created = await call(
+            a, "create_long_term_memories", memories=[{"text": "Team A ships on Fridays"}]
+        )
         a_id = created["memory_ids"][0]
-        await call(a, "set_working_memory", session_id="shared-name",
-                   messages=[{"role": "user", "content": "A's plans"}])  # fmt: skip
+        await call(
+            a,
+            "set_working_memory",
+            session_id="shared-name",
+            messages=[{"role": "user", "content": "A's plans"}],
+        )
     async with http_client(server_url, {"X-API-Key": key_b}) as b:
         seen = await call(b, "search_long_term_memory", text="ships on Fridays")
         assert seen["memories"] == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import AsyncIterator, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -73,7 +74,9 @@ def make_key(settings: Settings, server_url: str) -> Callable[[str], str]:
             async with opened_store(settings) as store:
                 await store.add_api_key(record)
 
-        asyncio.run(add())
+        # In a thread of its own: async tests call this from inside their event loop.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            pool.submit(asyncio.run, add()).result()
         return plaintext
 
     return make

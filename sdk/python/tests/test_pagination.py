@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from mnemo_client import AsyncClient, Client
+import pytest
+from scripted_server import Reply, scripted
+
+from mnemo_client import AsyncClient, Client, UnexpectedResponseError
 
 
 def make_memories(client: Client, count: int) -> set[str]:
@@ -43,3 +46,23 @@ async def test_async_iterators_walk_every_page(client: Client, aclient: AsyncCli
     for i in range(5):
         await aclient.working_memory.put(f"a{i}", messages=[{"role": "user", "content": "hi"}])
     assert len([s async for s in aclient.working_memory.iter_sessions(limit=2)]) == 5
+
+
+def test_a_listing_that_does_not_advance_is_an_error_not_a_loop() -> None:
+    stuck = Reply(200, {"memories": [{"id": "a", "text": "a"}], "total": 9, "next_offset": 0})
+    with (
+        scripted(stuck) as server,
+        Client(server.url) as client,
+        pytest.raises(UnexpectedResponseError, match="did not advance"),
+    ):
+        list(client.memories.iter_search("a"))
+    assert len(server.requests) == 1
+
+
+def test_an_answer_of_the_wrong_shape_is_reported() -> None:
+    with (
+        scripted(Reply(200, {"sessions": "not a list"})) as server,
+        Client(server.url) as client,
+        pytest.raises(UnexpectedResponseError, match="cannot read"),
+    ):
+        client.working_memory.list()

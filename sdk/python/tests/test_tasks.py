@@ -42,12 +42,14 @@ async def test_async_wait_returns_the_finished_extraction(
     assert semantic_texts(client, "abg") == ["User lives in Madrid", "User works at Initech"]
 
 
-def test_tasks_are_listed_newest_first(client: Client) -> None:
+def test_iter_tasks_walks_every_task_newest_first(client: Client) -> None:
     for name in ("one", "two", "three"):
         client.working_memory.put(name, messages=[{"role": "user", "content": f"I like {name}"}])
     listed = list(client.tasks.iter_tasks(limit=2))
     assert len(listed) == client.tasks.list().total >= 3
     assert len({t.id for t in listed}) == len(listed)
+    created = [t.created_at for t in listed if t.created_at is not None]
+    assert created == sorted(created, reverse=True) and len(created) == len(listed)
 
 
 def test_an_unknown_task_is_not_found(client: Client) -> None:

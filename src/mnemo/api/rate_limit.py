@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import redis.asyncio as redis
 from limits import RateLimitItem, parse_many
@@ -38,7 +39,9 @@ class RateLimiter:
             # Our own pool, so shutdown can close its connections.
             self._pool = redis.ConnectionPool.from_url(redis_url)
             uri = redis_url.replace("redis://", "async+redis://", 1)
-            storage = RedisStorage(uri, implementation="redispy", connection_pool=self._pool)
+            # limits types its options as scalars, but hands them to redis.asyncio as is.
+            pool: Any = self._pool
+            storage = RedisStorage(uri, implementation="redispy", connection_pool=pool)
         self._limiter = MovingWindowRateLimiter(storage)
 
     async def close(self) -> None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from mcp.server.mcpserver import Context
@@ -94,21 +95,35 @@ class McpHttp:
     replica can serve any request, mounted at /mcp behind ApiKeyGate."""
 
     def __init__(self, services: Services) -> None:
-        settings = services.settings
+        self._settings = services.settings
         self._server = build_server(services, principal_of_request)
-        starlette_app = self._server.streamable_http_app(
-            streamable_http_path=MCP_PATH,
-            stateless_http=True,
-            json_response=True,
-            max_request_body_size=settings.limits.max_body_bytes,
-            transport_security=transport_security(settings),
-        )
-        self._asgi = ApiKeyGate(starlette_app, services)
+        self._gate = ApiKeyGate(self._serve, services)
+        self._transport: ASGIApp | None = None
 
     def install(self, app: FastAPI) -> None:
         # A route, not a Mount: a Mount at /mcp would answer /mcp itself with a redirect.
-        app.router.routes.append(Route(MCP_PATH, endpoint=self._asgi, include_in_schema=False))
+        app.router.routes.append(Route(MCP_PATH, endpoint=self._gate, include_in_schema=False))
 
-    def running(self) -> AbstractAsyncContextManager[None]:
-        """The session manager's task group; enter it inside the app's lifespan."""
-        return self._server.session_manager.run()
+    @asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        """Serve while the app's lifespan runs. The SDK's session manager runs only once, so
+        each lifespan gets a fresh one and the app can be started again."""
+        self._transport = self._server.streamable_http_app(
+            streamable_http_path=MCP_PATH,
+            stateless_http=True,
+            json_response=True,
+            max_request_body_size=self._settings.limits.max_body_bytes,
+            transport_security=transport_security(self._settings),
+        )
+        try:
+            async with self._server.session_manager.run():
+                yield
+        finally:
+            self._transport = None
+
+    async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self._transport is None:
+            response = JSONResponse({"detail": "MCP is not running"}, status_code=503)
+            await response(scope, receive, send)
+            return
+        await self._transport(scope, receive, send)

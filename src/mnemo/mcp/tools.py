@@ -45,11 +45,8 @@ PrincipalResolver = Callable[[Context], Awaitable[Principal]]
 P = ParamSpec("P")
 R = TypeVar("R")
 
-Tag = Annotated[
-    TagFilter | str | None,
-    Field(description='A value, or a filter: {"eq"|"ne"|"startswith": v} or '
-                      '{"any"|"all"|"none": [v, ...]}'),
-]  # fmt: skip
+_TAG_HELP = 'A value, or a filter: {"eq"|"ne"|"startswith": v} or {"any"|"all"|"none": [v, ...]}'
+Tag = Annotated[TagFilter | str | None, Field(description=_TAG_HELP)]
 SearchMode = Annotated[
     Literal["semantic", "keyword", "hybrid"],
     Field(description="hybrid (default) fuses vector and keyword scores"),

@@ -101,10 +101,9 @@ class MemoryTasks:
             metadata={"source": AGENT_SOURCE, "message_count": len(lines)},
         )
         outcome = await self._memories.create(_acting_for(owner, context), [draft])
-        return {
-            "memory_id": draft.id,
-            "created": [m.id for m in outcome.created],
-            "merged": [m.id for m in outcome.merged],
+        return {  # an exact repeat of a note the user already has is not stored twice
+            "memory_id": draft.id if outcome.created else None,
+            "duplicate": bool(outcome.merged),
             "usage": dict(summary.usage.as_dict()),
         }
 

@@ -1,9 +1,4 @@
-"""Resources are written once: `@endpoint` and `paginated` make each method sync or async.
-
-A resource method builds a `Call` (or a multi-step `Flow`); the descriptors run it with the
-resource's requester. Bound to a `Resource[SyncRequester]` a method returns its result, bound
-to a `Resource[AsyncRequester]` an awaitable of it, and the types say so.
-"""
+"""Resources are written once: `@endpoint` and `paginated` make each method sync or async."""
 
 from __future__ import annotations
 
@@ -32,6 +27,12 @@ class Resource(Generic[R]):
 
 
 class Endpoint(Generic[P, T_co]):
+    """A resource method that builds a `Call` (or a multi-step `Flow`), run by the requester.
+
+    Bound to a `Resource[SyncRequester]` the method returns its result, bound to a
+    `Resource[AsyncRequester]` an awaitable of it, and the overloads tell the type checker so.
+    """
+
     def __init__(self, build: Callable[Concatenate[Any, P], Operation[T_co]]) -> None:
         self.build = build
         self.__doc__ = build.__doc__

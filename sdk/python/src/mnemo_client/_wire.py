@@ -1,9 +1,4 @@
-"""The one request layer: calls described as data, built into requests, retried, parsed.
-
-Nothing here performs I/O. An operation is a generator (a `Flow`) that yields the requests
-to send and the pauses to take, receives each answer, and returns the parsed result; the sync
-and async requesters only drive it, with their own `send` and `sleep`.
-"""
+"""The one request layer: calls described as data, built into requests, retried, parsed."""
 
 from __future__ import annotations
 
@@ -49,6 +44,9 @@ class Sleep:
     seconds: float
 
 
+# Nothing here performs I/O. An operation is a generator (a Flow) that yields the requests to
+# send and the pauses to take, receives each answer, and returns the parsed result; the sync
+# and async requesters only drive it, with their own send and sleep.
 Step: TypeAlias = httpx.Request | Sleep
 Outcome: TypeAlias = httpx.Response | httpx.RequestError | None
 Flow: TypeAlias = Generator[Step, Outcome, T]
