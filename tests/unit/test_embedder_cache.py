@@ -19,7 +19,8 @@ from numpy.typing import NDArray
 
 from mnemo.embedders.base import Embedder
 from mnemo.embedders.cache import CachedEmbedder
-from mnemo.embedders.openai import EmbedderUnavailableError, OpenAIEmbedder
+from mnemo.embedders.openai import OpenAIEmbedder
+from mnemo.errors import EmbedderUnavailableError
 
 
 class HashEmbedder:

@@ -10,15 +10,13 @@ import httpx
 import numpy as np
 from numpy.typing import NDArray
 
+from mnemo.errors import EmbedderUnavailableError
+
 DEFAULT_TIMEOUT_S = 30.0
 DEFAULT_MAX_BATCH = 128
 # Statuses worth another try: rate limiting and server-side trouble.
 _RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 _MAX_BACKOFF_S = 5.0
-
-
-class EmbedderUnavailableError(Exception):
-    """The embedding service failed, timed out, or answered with unusable data."""
 
 
 def _retry_after(response: httpx.Response) -> float | None:

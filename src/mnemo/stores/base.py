@@ -36,6 +36,16 @@ class ChangeSet:
 
 
 @dataclass(frozen=True)
+class VectorUpdate:
+    """A memory's new embedding, written only while the memory still has this text."""
+
+    namespace: str
+    id: str
+    content_hash: str
+    vector: Vector
+
+
+@dataclass(frozen=True)
 class CandidateQuery:
     """What retrieval asks the store for: scored candidates inside a filter."""
 
@@ -145,6 +155,21 @@ class Store(Protocol):
 
     async def touch_memories(self, keys: Sequence[tuple[str, str]], at: datetime) -> None:
         """Record an access (last_accessed, access_count) for (namespace, id) keys."""
+        ...
+
+    # Embedding maintenance: `mnemo export --with-embeddings` and `mnemo reembed`
+    async def get_vectors(self, namespace: str, ids: Sequence[str]) -> dict[str, Vector]:
+        """The stored embeddings of these memories, by id (unknown ids are left out)."""
+        ...
+
+    async def replace_vectors(self, updates: Sequence[VectorUpdate]) -> int:
+        """Give memories new embeddings, every other field kept; one whose text changed
+        meanwhile (another content_hash) is left alone. Returns how many were rewritten."""
+        ...
+
+    async def pin_embedding_model(self, model: str, dimension: int) -> None:
+        """Record `model` as the source of every stored embedding (after a re-embed); raise
+        EmbeddingModelMismatchError if this store cannot hold vectors of `dimension`."""
         ...
 
     # API keys

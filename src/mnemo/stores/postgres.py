@@ -29,6 +29,7 @@ from mnemo.stores.postgres_statements import (
     memory_params,
     value_list,
 )
+from mnemo.stores.postgres_vectors import PostgresVectors
 from mnemo.stores.records import (
     EVENT_COLUMNS,
     KEY_COLUMNS,
@@ -71,7 +72,7 @@ class PostgresDialect:
         return "ESCAPE '\\'"
 
 
-class PostgresStore(PostgresSessions):
+class PostgresStore(PostgresSessions, PostgresVectors):
     """Implements the Store port on PostgreSQL (sessions live in PostgresSessions)."""
 
     dialect = PostgresDialect()

@@ -42,6 +42,7 @@ from mnemo.stores.sqlite_statements import (
 from mnemo.stores.sqlite_statements import (
     memory_params as _memory_params,
 )
+from mnemo.stores.sqlite_vectors import SQLiteVectors
 from mnemo.stores.vector_index import Vector, VectorIndex
 
 
@@ -75,7 +76,7 @@ class SQLiteDialect:
         return "ESCAPE '\\'"
 
 
-class SQLiteStore(SQLiteSessions):
+class SQLiteStore(SQLiteSessions, SQLiteVectors):
     """Implements the Store port on one SQLite file (sessions live in SQLiteSessions)."""
 
     dialect = SQLiteDialect()
