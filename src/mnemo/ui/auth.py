@@ -125,8 +125,11 @@ def set_login_cookie(request: Request, response: Response, nonce: str) -> None:
     )  # fmt: skip
 
 
-def clear_cookies(response: Response) -> None:
+def clear_session_cookie(response: Response) -> None:
     response.delete_cookie(SESSION_COOKIE, path=UI_PREFIX, httponly=True, samesite="strict")
+
+
+def clear_login_cookie(response: Response) -> None:
     response.delete_cookie(
         LOGIN_COOKIE, path=f"{UI_PREFIX}/login", httponly=True, samesite="strict"
     )

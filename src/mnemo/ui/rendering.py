@@ -7,6 +7,7 @@ from collections.abc import Callable, Coroutine, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -14,6 +15,7 @@ from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 
 from mnemo.errors import MnemoError, RateLimitedError
+from mnemo.models import Memory, Principal
 from mnemo.ui.auth import UI_PREFIX, LoginRequiredError, check_host
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -40,11 +42,6 @@ def _as_json(value: object) -> str:
     return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, default=str)
 
 
-templates = Jinja2Templates(directory=TEMPLATES_DIR)
-templates.env.filters["when"] = _when
-templates.env.filters["as_json"] = _as_json
-
-
 def render(
     request: Request, name: str, context: Mapping[str, object], status_code: int = 200
 ) -> HTMLResponse:
@@ -63,14 +60,43 @@ def redirect(request: Request, url: str) -> Response:
 
 
 def error_page(request: Request, exc: MnemoError) -> Response:
+    """A full error page; for htmx, a notice swapped into the page's #flash area."""
     if isinstance(exc, LoginRequiredError):
         return redirect(request, f"{UI_PREFIX}/login")
     headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimitedError) else {}
-    response = render(
-        request, "error.html", {"status": exc.status, "message": exc.message}, exc.status
-    )
+    if is_htmx(request):
+        headers |= {"HX-Retarget": "#flash", "HX-Reswap": "innerHTML"}
+    name = "_error.html" if is_htmx(request) else "error.html"
+    context = {"status": exc.status, "message": exc.message}
+    response = render(request, name, context, exc.status)
     response.headers.update(headers)
     return response
+
+
+def is_partial(request: Request, target: str) -> bool:
+    """An htmx request that replaces only the element with this id (not a history restore)."""
+    return (
+        is_htmx(request)
+        and request.headers.get("HX-Target") == target
+        and request.headers.get("HX-History-Restore-Request") != "true"
+    )
+
+
+def binding_label(principal: Principal) -> str:
+    if principal.namespace is None:
+        return "all namespaces (operator key)"
+    label = f"namespace {principal.namespace}"
+    return f"{label} · user {principal.user_id}" if principal.user_id else label
+
+
+def memory_url(memory: Memory, action: str = "") -> str:
+    """The memory's page, or one of its actions ("/pin", "/delete")."""
+    path = f"{UI_PREFIX}/memories/{quote(memory.id, safe='')}{action}"
+    return f"{path}?ns={quote(memory.namespace, safe='')}"
+
+
+def session_url(session_id: str, namespace: str) -> str:
+    return f"{UI_PREFIX}/sessions/{quote(session_id, safe='')}?ns={quote(namespace, safe='')}"
 
 
 Endpoint = Callable[[Request], Coroutine[Any, Any, Response]]
@@ -94,3 +120,11 @@ class UiRoute(APIRoute):
             return response
 
         return handle
+
+
+templates = Jinja2Templates(directory=TEMPLATES_DIR)
+templates.env.filters["when"] = _when
+templates.env.filters["as_json"] = _as_json
+templates.env.globals["memory_url"] = memory_url
+templates.env.globals["session_url"] = session_url
+templates.env.globals["binding_label"] = binding_label
