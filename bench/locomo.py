@@ -402,6 +402,7 @@ async def run(args: argparse.Namespace, conversations: Sequence[Conversation]) -
             searcher, conversations, args.wait_for_background
         )
         records, wall = await evaluate(searcher, conversations, args.concurrency)
+        ingested["memories_after_search"] = await count_memories(searcher, conversations)
     return {
         "benchmark": "locomo-evidence-retrieval",
         "settings": settings_of(args) | {"server_health": health, "started_at": started_at},
@@ -448,6 +449,12 @@ def print_totals(report: Json) -> None:
         f"ingest: {ing['turns']} turns in {ing['sessions']} sessions, {ing['seconds']:.1f} s "
         f"({ing['turns_per_s']:.1f} turns/s); memories visible {ing['background']['counts'][-1]}"
     )
+    before, after = ing["background"]["counts"][-1], ing["memories_after_search"]
+    if before != after:
+        print(
+            f"warning: the memory count changed while searching ({before} -> {after}): background"
+            " work was still running, so the numbers depend on timing; use --wait-for-background"
+        )
     if search["requests"]:
         print(
             f"search: {search['requests']} requests, p50 {search['p50_ms']:.1f} ms, "

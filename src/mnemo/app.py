@@ -26,6 +26,7 @@ from mnemo.api.routes import metrics as metrics_routes
 from mnemo.config import Settings
 from mnemo.embedders.base import Embedder
 from mnemo.mcp.http import McpHttp
+from mnemo.ui import install_ui
 from mnemo.wiring import Services, build_services
 
 OPENAPI_TAGS = [
@@ -72,6 +73,7 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
     app.include_router(webhooks.router)
     app.include_router(metrics_routes.router)
     mcp_http.install(app)
+    install_ui(app)  # the memory browser at /ui
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.limits.max_body_bytes)
     if settings.cors_origins:  # closed unless origins are configured
         app.add_middleware(

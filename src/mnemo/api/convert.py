@@ -6,15 +6,19 @@ from mnemo.api.schemas import (
     MemoryRecordIn,
     MemoryRecordOut,
     MemoryRecordResultOut,
+    MessageOut,
     ScoreBreakdown,
     SearchRequestIn,
+    WorkingMemoryOut,
 )
 from mnemo.config import LimitsConfig, RetrievalConfig
 from mnemo.errors import InvalidRequestError, PayloadTooLargeError
 from mnemo.filters import MemoryFilter
+from mnemo.models import Session
 from mnemo.retrieval.pipeline import ScoredMemory, SearchMode, SearchQuery
 from mnemo.retrieval.scoring import FusionWeights, RecencyParams
 from mnemo.services.memories import MemoryDraft
+from mnemo.services.tokens import context_usage
 
 _FILTER_FIELDS = (
     "session_id", "namespace", "user_id", "agent_id", "topics", "entities", "memory_type",
@@ -120,3 +124,25 @@ def result_of(scored: ScoredMemory, explain: bool) -> MemoryRecordResultOut:
         score_type=scored.score_type,
         score_breakdown=breakdown,
     )
+
+
+def working_memory_out(session: Session, window: int) -> WorkingMemoryOut:
+    """The same body GET/PUT /v1/working-memory/{session_id} answers with."""
+    usage = context_usage(session.tokens, window)
+    return WorkingMemoryOut(
+        messages=[
+            MessageOut(
+                role=m.role, content=m.content, id=m.id, created_at=m.created_at,
+                persisted_at=m.persisted_at, discrete_memory_extracted="t" if m.extracted else "f",
+            )
+            for m in session.messages
+        ],
+        memories=session.memories, data=session.data, context=session.context,
+        user_id=session.user_id, tokens=session.tokens, session_id=session.session_id,
+        namespace=session.namespace, long_term_memory_strategy=session.strategy,
+        ttl_seconds=session.ttl_seconds, last_accessed=session.last_accessed_at,
+        created_at=session.created_at, updated_at=session.updated_at,
+        context_percentage_total_used=usage.total_percent,
+        context_percentage_until_summarization=usage.until_summarization_percent,
+        extraction_task_id=session.extraction_task_id,
+    )  # fmt: skip

@@ -1,4 +1,4 @@
-"""mnemo's CLI: serve, worker, mcp, migrate, keys."""
+"""mnemo's CLI: serve, worker, mcp, migrate, keys, and the data commands registered below."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from mnemo.auth.keys import generate_key
+from mnemo.cli import exporting, importing, memories, reembed, sessions, stats
 from mnemo.cli.stores import opened_store
 from mnemo.config import Settings
 from mnemo.errors import ConfigurationError, MnemoError
@@ -23,6 +24,12 @@ keys_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help
 app.add_typer(keys_app, name="keys")
 console = Console()
 err = Console(stderr=True)
+memories.register(app)  # add, search
+sessions.register(app)
+stats.register(app)
+exporting.register(app)
+importing.register(app)
+reembed.register(app)
 
 
 def _settings(**overrides: object) -> Settings:
@@ -139,19 +146,25 @@ def keys_create(
     user: Annotated[str | None, typer.Option(help="Bind the key to one user too")] = None,
     scopes: Annotated[str, typer.Option(help="Comma-separated: read,write,admin")] = "read,write",
     name: Annotated[str | None, typer.Option(help="A label for the key")] = None,
+    tier: Annotated[str, typer.Option(help="Rate-limit tier (MNEMO_RATE_LIMITS__TIERS)")] = (
+        "standard"
+    ),
     data_dir: Annotated[Path | None, typer.Option()] = None,
 ) -> None:
     """Create a key and print it once; only its hash is stored."""
+    settings = _settings(data_dir=data_dir)
+    if tier != "standard" and tier not in settings.rate_limits.tiers:
+        _fail(f"unknown tier {tier!r}; configured: {', '.join(sorted(settings.rate_limits.tiers))}")
     try:
         scope_list = [Scope(s.strip()) for s in scopes.split(",") if s.strip()]
     except ValueError:
         _fail(f"unknown scope in {scopes!r}; use read, write, admin")
     plaintext, record = generate_key(
-        namespace=namespace, user_id=user, scopes=scope_list, name=name
+        namespace=namespace, user_id=user, scopes=scope_list, name=name, rate_tier=tier
     )
 
     async def run() -> None:
-        async with opened_store(_settings(data_dir=data_dir)) as store:
+        async with opened_store(settings) as store:
             await store.add_api_key(record)
 
     asyncio.run(run())
@@ -172,11 +185,12 @@ def keys_list(
     async def run() -> None:
         async with opened_store(_settings(data_dir=data_dir)) as store:
             found = await store.list_api_keys(namespace)
-        table = Table("id", "prefix", "namespace", "user", "scopes", "created", "revoked")
+        table = Table("id", "prefix", "namespace", "user", "scopes", "tier", "created", "revoked")
         for k in found:
             table.add_row(
                 k.id, k.prefix + "…", k.namespace or "*", k.user_id or "",
-                ",".join(s.value for s in k.scopes), k.created_at.isoformat(timespec="seconds"),
+                ",".join(s.value for s in k.scopes), k.rate_tier,
+                k.created_at.isoformat(timespec="seconds"),
                 k.revoked_at.isoformat(timespec="seconds") if k.revoked_at else "",
             )  # fmt: skip
         console.print(table)

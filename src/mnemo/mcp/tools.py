@@ -11,7 +11,14 @@ from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, Field, JsonValue, ValidationError
 
-from mnemo.api.convert import check_count, check_text, draft_of, result_of, search_query
+from mnemo.api.convert import (
+    check_count,
+    check_text,
+    draft_of,
+    result_of,
+    search_query,
+    working_memory_out,
+)
 from mnemo.api.schemas import (
     EditMemoryIn,
     MemoryPromptOut,
@@ -29,7 +36,6 @@ from mnemo.mcp.outputs import (
     CreatedMemories,
     CurrentDatetime,
     DeletedMemories,
-    working_memory_out,
 )
 from mnemo.models import MemoryType, Principal, utcnow
 from mnemo.retrieval.pipeline import SearchQuery

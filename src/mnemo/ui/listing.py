@@ -111,9 +111,7 @@ async def find_memories(services: Services, who: Principal, query: MemoryQuery) 
     """A search ranked by relevance when there is text, else the newest memories first."""
     offset = (query.page - 1) * PAGE_SIZE
     if not query.text:
-        page = await services.memories.list_memories(
-            who, query.memory_filter(), PAGE_SIZE, offset
-        )
+        page = await services.memories.list_memories(who, query.memory_filter(), PAGE_SIZE, offset)
         rows = [Row(m) for m in page.items]
         return Results(rows, Pager(query.page, page.total), is_search=False)
     check_text(query.text, services.settings.limits, "search text")

@@ -6,12 +6,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from mnemo.api.convert import check_count, check_text, draft_of
+from mnemo.api.convert import check_count, check_text, draft_of, working_memory_out
 from mnemo.api.deps import PrincipalDep, ServicesDep
-from mnemo.api.schemas import AckOut, MessageOut, SessionListOut, WorkingMemoryIn, WorkingMemoryOut
+from mnemo.api.schemas import AckOut, SessionListOut, WorkingMemoryIn, WorkingMemoryOut
 from mnemo.errors import InvalidRequestError
-from mnemo.models import Session
-from mnemo.services.tokens import context_usage, context_window
+from mnemo.services.tokens import context_window
 from mnemo.services.working_memory import MessageDraft, WorkingMemoryUpdate
 
 router = APIRouter(prefix="/v1/working-memory", tags=["native"])
@@ -46,7 +45,7 @@ async def get_working_memory(
     session = await services.sessions.get(who, session_id, namespace, user_id)
     if recent_messages_limit:
         session.messages = session.messages[-recent_messages_limit:]
-    return _out(session, context_window(model_name, context_window_max))
+    return working_memory_out(session, context_window(model_name, context_window_max))
 
 
 @router.put("/{session_id}", response_model=WorkingMemoryOut)
@@ -91,7 +90,7 @@ async def put_working_memory(
             draft.user_id = draft.user_id or session.user_id
             draft.namespace = draft.namespace or session.namespace
         await services.memories.create(who, drafts)
-    return _out(session, context_window(model_name, context_window_max))
+    return working_memory_out(session, context_window(model_name, context_window_max))
 
 
 @router.delete("/{session_id}", response_model=AckOut)
@@ -105,31 +104,3 @@ async def delete_working_memory(
     del user_id  # the session is found by namespace and id; the key decides the user
     await services.sessions.delete(who, session_id, namespace)
     return AckOut(status="ok")
-
-
-def _out(session: Session, window: int) -> WorkingMemoryOut:
-    usage = context_usage(session.tokens, window)
-    return WorkingMemoryOut(
-        messages=[
-            MessageOut(
-                role=m.role, content=m.content, id=m.id, created_at=m.created_at,
-                persisted_at=m.persisted_at, discrete_memory_extracted="t" if m.extracted else "f",
-            )
-            for m in session.messages
-        ],
-        memories=session.memories,
-        data=session.data,
-        context=session.context,
-        user_id=session.user_id,
-        tokens=session.tokens,
-        session_id=session.session_id,
-        namespace=session.namespace,
-        long_term_memory_strategy=session.strategy,
-        ttl_seconds=session.ttl_seconds,
-        last_accessed=session.last_accessed_at,
-        created_at=session.created_at,
-        updated_at=session.updated_at,
-        context_percentage_total_used=usage.total_percent,
-        context_percentage_until_summarization=usage.until_summarization_percent,
-        extraction_task_id=session.extraction_task_id,
-    )  # fmt: skip
