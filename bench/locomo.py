@@ -61,7 +61,6 @@ RECALL_KS = (5, 10, 20)
 SEARCH_LIMIT = 20
 COLUMNS = ("R@5", "R@10", "R@20", "NDCG@10", "MRR")
 POLL_SECONDS = 2.0
-QUIET_SECONDS = 6.0  # background work counts as done once the count is this still
 MONTHS = (
     "january", "february", "march", "april", "may", "june",
     "july", "august", "september", "october", "november", "december",
@@ -274,9 +273,9 @@ async def count_memories(searcher: Searcher, conversations: Sequence[Conversatio
 
 
 async def wait_for_background(
-    searcher: Searcher, conversations: Sequence[Conversation], seconds: float
+    searcher: Searcher, conversations: Sequence[Conversation], seconds: float, settle: float
 ) -> Json:
-    """Poll until the memory count has not changed for QUIET_SECONDS, or `seconds` pass."""
+    """Poll until the memory count has not changed for `settle` seconds, or `seconds` pass."""
     if seconds > 0:
         progress(f"waiting up to {seconds:.0f} s for background work to settle")
     started = changed_at = time.monotonic()
@@ -286,7 +285,7 @@ async def wait_for_background(
         now = time.monotonic()
         if len(counts) >= 2 and counts[-1] != counts[-2]:
             changed_at = now
-        if now - changed_at >= QUIET_SECONDS or now - started >= seconds:
+        if now - changed_at >= settle or now - started >= seconds:
             return {"seconds": now - started, "counts": counts}
         await asyncio.sleep(POLL_SECONDS)
 
@@ -399,7 +398,7 @@ async def run(args: argparse.Namespace, conversations: Sequence[Conversation]) -
         searcher = Searcher(client, args.namespace, args.recency_boost)
         ingested = await ingest(client, conversations, args.namespace)
         ingested["background"] = await wait_for_background(
-            searcher, conversations, args.wait_for_background
+            searcher, conversations, args.wait_for_background, args.settle
         )
         records, wall = await evaluate(searcher, conversations, args.concurrency)
         ingested["memories_after_search"] = await count_memories(searcher, conversations)
@@ -420,6 +419,7 @@ def settings_of(args: argparse.Namespace) -> Json:
         "url": args.url, "namespace": args.namespace, "split": args.split,
         "conversations_limit": args.conversations, "date_in_text": args.date_in_text,
         "concurrency": args.concurrency, "wait_for_background_s": args.wait_for_background,
+        "settle_s": args.settle,
         "recency_boost": "server default" if args.recency_boost else False,
         "search_limit": SEARCH_LIMIT, "recall_ks": list(RECALL_KS), "data": str(args.data),
     }  # fmt: skip
@@ -542,8 +542,14 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         type=float,
         default=0.0,
         metavar="SECONDS",
-        help="after ingest, poll search until the memory count has not changed for "
-        f"{QUIET_SECONDS:.0f} s, at most SECONDS",
+        help="after ingest, poll search until the memory count settles, at most SECONDS",
+    )
+    add(
+        "--settle",
+        type=float,
+        default=45.0,
+        metavar="SECONDS",
+        help="the count has settled once unchanged this long (mnemo debounces extraction 30 s)",
     )
     add(
         "--recency-boost",

@@ -223,39 +223,14 @@ def build_services(settings: Settings, embedder: Embedder | None = None) -> Serv
     )
     store = build_store(settings, cached.dimension)
     counter = build_counter(raw)
-    recorder = AccessRecorder(store)
-    ns = settings.default_namespace
     llm = build_llm(settings)
     brains = build_intelligence(llm)
-    consolidator = Consolidator(store, cached, brains.decider, actor=brains.extractor.name)
-    extraction = ExtractionService(store, brains.extractor, consolidator, ns)
     jobs = build_jobs(settings, store)
-    events = jobs.webhooks
-
-    async def extract_before_fold(session: Session, pending: list[Message]) -> None:
-        owner = Owner(session.namespace, session.user_id, session.session_id, session.agent_id)
-        await extraction.extract_messages(owner, pending)
-
-    sessions = WorkingMemoryService(
-        store, cached, counter, ns, brains.summarizer, extract_before_fold, events
-    )
-    memories = MemoryService(store, cached, ns, events)
-    patterns = PatternService(memories, store, ns)
-    scheduler = ExtractionScheduler(
-        jobs.queue, extraction, events, settings.jobs.extraction_debounce_s, patterns
-    )
-    jobs.registry.register(EXTRACT_TASK, scheduler.handle)
-    sessions.trigger = scheduler
-    metrics = Metrics()
-    search = SearchService(
-        Retriever(store, cached, settings.retrieval.rerank_window),
-        recorder,
-        metrics.search_latency.observe,
-    )
+    core = _build_core(settings, store, cached, counter, brains, jobs)
     seed004 = build_seed004(
-        settings, queue=jobs.queue, batches=jobs.batches, memories=memories,
-        extraction=extraction, summarizer=brains.summarizer, deliverer=jobs.deliverer,
-        events=events, uses_llm=llm is not None,
+        settings, queue=jobs.queue, batches=jobs.batches, memories=core.memories,
+        extraction=core.extraction, summarizer=brains.summarizer, deliverer=jobs.deliverer,
+        events=jobs.webhooks, uses_llm=llm is not None,
     )  # fmt: skip
     seed004.register(jobs.registry)
     operator_key = settings.api_key.get_secret_value() if settings.api_key else None
@@ -265,20 +240,64 @@ def build_services(settings: Settings, embedder: Embedder | None = None) -> Serv
         embedder=cached,
         counter=counter,
         authenticator=Authenticator(store, operator_key, settings.dev_key_enabled),
-        memories=memories,
-        sessions=sessions,
-        search=search,
-        prompt=PromptService(sessions, search, counter),
-        recorder=recorder,
+        memories=core.memories,
+        sessions=core.sessions,
+        search=core.search,
+        prompt=PromptService(core.sessions, core.search, counter),
+        recorder=core.recorder,
         llm=llm,
-        extraction=extraction,
+        extraction=core.extraction,
         summarizer=brains.summarizer,
-        chat=ChatService(sessions, search, llm),
+        chat=ChatService(core.sessions, core.search, llm),
         jobs=jobs,
-        patterns=patterns,
+        patterns=core.patterns,
         seed004=seed004,
-        metrics=metrics,
+        metrics=core.metrics,
         rate_limiter=build_rate_limiter(settings),
     )
     services.jobs.registry.load_modules(settings.jobs.extra_task_modules, services)
     return services
+
+
+@dataclass(frozen=True)
+class _Core:
+    memories: MemoryService
+    sessions: WorkingMemoryService
+    extraction: ExtractionService
+    patterns: PatternService
+    search: SearchService
+    recorder: AccessRecorder
+    metrics: Metrics
+
+
+def _build_core(
+    settings: Settings,
+    store: Store,
+    embedder: CachedEmbedder,
+    counter: TokenCounter,
+    brains: Intelligence,
+    jobs: Jobs,
+) -> _Core:
+    """The memory services, with background extraction wired to the task queue."""
+    ns, events = settings.default_namespace, jobs.webhooks
+    consolidator = Consolidator(store, embedder, brains.decider, actor=brains.extractor.name)
+    extraction = ExtractionService(store, brains.extractor, consolidator, ns)
+
+    async def extract_before_fold(session: Session, pending: list[Message]) -> None:
+        owner = Owner(session.namespace, session.user_id, session.session_id, session.agent_id)
+        await extraction.extract_messages(owner, pending)
+
+    sessions = WorkingMemoryService(
+        store, embedder, counter, ns, brains.summarizer, extract_before_fold, events
+    )
+    memories = MemoryService(store, embedder, ns, events)
+    patterns = PatternService(memories, store, ns)
+    scheduler = ExtractionScheduler(
+        jobs.queue, extraction, events, settings.jobs.extraction_debounce_s, patterns
+    )
+    jobs.registry.register(EXTRACT_TASK, scheduler.handle)
+    sessions.trigger = scheduler
+    recorder, metrics = AccessRecorder(store), Metrics()
+    retriever = Retriever(store, embedder, settings.retrieval.rerank_window)
+    search = SearchService(retriever, recorder, metrics.search_latency.observe)
+    return _Core(memories, sessions, extraction, patterns, search, recorder, metrics)

@@ -25,6 +25,7 @@ class ImportCheckpoint:
     """Written after every batch (atomically): units up to `done` are in the store."""
 
     source: str
+    target: str  # the store imported into: another store starts its own import
     size: int
     format: str
     namespace: str | None
@@ -38,18 +39,29 @@ class ImportCheckpoint:
         return source.with_name(source.name + SUFFIX)
 
     @classmethod
-    def start(cls, source: Path, fmt: str, namespace: str | None) -> ImportCheckpoint:
-        return cls(str(source.resolve()), source.stat().st_size, fmt, namespace)
+    def start(
+        cls, source: Path, target: str, fmt: str, namespace: str | None
+    ) -> ImportCheckpoint:
+        return cls(str(source.resolve()), target, source.stat().st_size, fmt, namespace)
 
     @classmethod
-    def resume(cls, source: Path, fmt: str, namespace: str | None) -> ImportCheckpoint:
-        """The saved checkpoint of this import, or a fresh one when there is none."""
-        fresh = cls.start(source, fmt, namespace)
+    def resume(
+        cls, source: Path, target: str, fmt: str, namespace: str | None
+    ) -> ImportCheckpoint:
+        """The saved checkpoint of this import into `target`, else a fresh one."""
+        fresh = cls.start(source, target, fmt, namespace)
         path = cls.path_for(source)
         if not path.exists():
             return fresh
-        data = json.loads(path.read_text(encoding="utf-8"))
-        saved = cls(**{**data, "bad": [BadUnit(**b) for b in data.get("bad", [])]})
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            saved = cls(**{**data, "bad": [BadUnit(**b) for b in data.get("bad", [])]})
+        except (ValueError, TypeError) as exc:
+            raise CheckpointMismatchError(
+                f"{path} is not a readable checkpoint ({exc}); pass --restart to start over"
+            ) from None
+        if saved.target != target:
+            return fresh
         if (saved.size, saved.format, saved.namespace) != (fresh.size, fmt, namespace):
             raise CheckpointMismatchError(
                 f"{path} was written by an import of another file, format or namespace "

@@ -25,7 +25,16 @@ from mnemo.cli.formats import (
     read_units,
     to_item,
 )
-from mnemo.cli.runtime import DataDir, err, fail, opened_services, progress_bar, run, settings_of
+from mnemo.cli.runtime import (
+    DataDir,
+    err,
+    fail,
+    opened_services,
+    progress_bar,
+    run,
+    settings_of,
+    store_location,
+)
 from mnemo.config import Settings
 from mnemo.errors import MnemoError
 from mnemo.models import EventKind, MemoryEvent, utcnow
@@ -71,8 +80,11 @@ def import_memories(
     settings = settings_of(data_dir)
     try:
         chosen = fmt or detect_format(path)
-        fresh = ImportCheckpoint.start(path, chosen.value, namespace)
-        checkpoint = fresh if restart else ImportCheckpoint.resume(path, chosen.value, namespace)
+        where = store_location(settings)
+        fresh = ImportCheckpoint.start(path, where, chosen.value, namespace)
+        checkpoint = (
+            fresh if restart else ImportCheckpoint.resume(path, where, chosen.value, namespace)
+        )
         total = count_units(path, chosen)
     except (FormatError, CheckpointMismatchError, OSError, UnicodeDecodeError) as exc:
         fail(str(exc))

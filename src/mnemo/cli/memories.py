@@ -96,12 +96,17 @@ def search(
         memories = [result_of(s, explain=False).model_dump(mode="json") for s in result.items]
         print(json.dumps({"memories": memories, "total": result.total}, indent=2))
         return
-    table = Table("score", "type", "text", "id", "created", title=f"{result.total} match(es)")
+    table = Table(title=f"{len(result.items)} of {result.total} match(es)")
+    table.add_column("score", no_wrap=True)
+    table.add_column("type", no_wrap=True)
+    table.add_column("text", ratio=1)
+    table.add_column("id", no_wrap=True, min_width=26)
+    table.add_column("created", no_wrap=True)
     for scored in result.items:
         m = scored.memory
         table.add_row(
             f"{scored.score:.3f}", m.memory_type.value, m.text, m.id,
-            m.created_at.isoformat(timespec="seconds"),
+            m.created_at.strftime("%Y-%m-%d %H:%M"),
         )  # fmt: skip
     console.print(table)
 

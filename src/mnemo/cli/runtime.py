@@ -68,6 +68,16 @@ def configured_model(settings: Settings) -> tuple[str, int]:
     return settings.embedder.model, settings.embedder.dimension
 
 
+def store_location(settings: Settings) -> str:
+    """Where the configured store is (no password): the SQLite file or host:port/db."""
+    url = settings.resolved_database_url()
+    if not url:
+        return str(settings.sqlite_path.resolve())
+    from mnemo.stores.postgres_db import describe_target, parse_url
+
+    return "postgresql://" + describe_target(parse_url(url))
+
+
 @asynccontextmanager
 async def opened_services(settings: Settings) -> AsyncIterator[Services]:
     """The app's services on the configured store, without background workers: tasks the

@@ -62,20 +62,30 @@ class ExtractionScheduler:
         return report_summary(report)
 
     async def _announce(self, namespace: str, session_id: str, report: ExtractionReport) -> None:
-        c = report.consolidation
-        for memory in c.added:
-            await self._events.emit(namespace, "memory.created", memory_event_data(memory))
-        for memory in c.merged:
-            await self._events.emit(namespace, "memory.updated", memory_event_data(memory))
-        for old, _new in c.superseded:
-            await self._events.emit(namespace, "memory.superseded", memory_event_data(old))
-        for memory in c.deleted:
-            await self._events.emit(namespace, "memory.deleted", memory_event_data(memory))
-        patterns = await self._patterns.detect(namespace, c) if self._patterns else []
-        for pattern in patterns:
-            await self._events.emit(namespace, "pattern.detected", pattern_event_data(pattern))
-        summary: dict[str, JsonValue] = {"session_id": session_id, **report_summary(report)}
-        await self._events.emit(namespace, "extraction.completed", summary)
+        extra: dict[str, JsonValue] = {"session_id": session_id}
+        await announce_extraction(self._events, namespace, report, extra, self._patterns)
+
+
+async def announce_extraction(
+    events: EventSink,
+    namespace: str,
+    report: ExtractionReport,
+    extra: dict[str, JsonValue],
+    patterns: PatternService | None = None,
+) -> None:
+    """One webhook event per memory change, patterns found, then extraction.completed."""
+    c = report.consolidation
+    for memory in c.added:
+        await events.emit(namespace, "memory.created", memory_event_data(memory))
+    for memory in c.merged:
+        await events.emit(namespace, "memory.updated", memory_event_data(memory))
+    for old, _new in c.superseded:
+        await events.emit(namespace, "memory.superseded", memory_event_data(old))
+    for memory in c.deleted:
+        await events.emit(namespace, "memory.deleted", memory_event_data(memory))
+    for pattern in await patterns.detect(namespace, c) if patterns else []:
+        await events.emit(namespace, "pattern.detected", pattern_event_data(pattern))
+    await events.emit(namespace, "extraction.completed", {**extra, **report_summary(report)})
 
 
 def report_summary(report: ExtractionReport) -> dict[str, JsonValue]:

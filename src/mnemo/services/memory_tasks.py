@@ -11,9 +11,9 @@ from mnemo.auth.access import require
 from mnemo.jobs.queue import JsonObject, Task, TaskQueue
 from mnemo.jobs.registry import PermanentTaskError, TaskContext
 from mnemo.models import MemoryType, Message, Principal, Scope, new_id
-from mnemo.services.background import report_summary
+from mnemo.services.background import announce_extraction, report_summary
 from mnemo.services.consolidation import Owner
-from mnemo.services.events import EventSink, memory_event_data
+from mnemo.services.events import EventSink
 from mnemo.services.extraction import ExtractionReport, ExtractionService
 from mnemo.services.memories import MemoryDraft, MemoryService
 from mnemo.services.summarizers import Summarizer
@@ -108,19 +108,8 @@ class MemoryTasks:
         }
 
     async def _announce(self, owner: Owner, report: ExtractionReport, task_id: str) -> None:
-        c, ns = report.consolidation, owner.namespace
-        for memory in c.added:
-            await self._events.emit(ns, "memory.created", memory_event_data(memory))
-        for memory in c.merged:
-            await self._events.emit(ns, "memory.updated", memory_event_data(memory))
-        for old, _new in c.superseded:
-            await self._events.emit(ns, "memory.superseded", memory_event_data(old))
-        for memory in c.deleted:
-            await self._events.emit(ns, "memory.deleted", memory_event_data(memory))
-        summary: dict[str, JsonValue] = {
-            "session_id": owner.session_id, "task_id": task_id, **report_summary(report)
-        }  # fmt: skip
-        await self._events.emit(ns, "extraction.completed", summary)
+        extra: dict[str, JsonValue] = {"session_id": owner.session_id, "task_id": task_id}
+        await announce_extraction(self._events, owner.namespace, report, extra)
 
 
 def _acting_for(owner: Owner, context: TaskContext) -> Principal:

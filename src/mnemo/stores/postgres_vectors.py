@@ -29,7 +29,7 @@ class PostgresVectors:
                 (namespace, list(ids)),
             )
             rows = await cursor.fetchall()
-        return {row["id"]: np.asarray(row["embedding"], dtype=np.float32) for row in rows}
+        return {row["id"]: _array(row["embedding"]) for row in rows}
 
     async def replace_vectors(self, updates: Sequence[VectorUpdate]) -> int:
         changed = 0
@@ -62,3 +62,10 @@ class PostgresVectors:
                 "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
                 (model, str(dimension)),
             )
+
+
+def _array(value: object) -> Vector:
+    """pgvector hands back its own Vector type (or a list, without numpy support)."""
+    to_numpy = getattr(value, "to_numpy", None)
+    raw = to_numpy() if callable(to_numpy) else value
+    return np.asarray(raw, dtype=np.float32)
