@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export MNEMO_DATA_DIR ?= ./mnemo-data
 
-.PHONY: help install install-dev run test check lint typecheck format pg bench clean
+.PHONY: help install install-dev run test check lint typecheck format pg browser bench clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-12s %s\n", $$1, $$2}'
@@ -36,7 +36,10 @@ run: install ## start the server on the embedded default (SQLite, local embeddin
 pg: ## make sure the local PostgreSQL is up and has pgvector
 	bash scripts/install-pgvector.sh
 
-test: install-dev pg ## install everything and run the whole test suite
+browser: ## make sure Debian's chromium is installed for the browser tests (tests/ui)
+	bash scripts/install-chromium.sh
+
+test: install-dev pg browser ## install everything and run the whole test suite
 	$(BIN)/python -m pytest -q
 
 lint: install-dev ## ruff lint and format check

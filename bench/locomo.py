@@ -515,13 +515,18 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         epilog=USAGE,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    _add_input_options(parser)
+    _add_run_options(parser)
+    args = parser.parse_args(argv)
+    if args.concurrency < 1 or (args.conversations is not None and args.conversations < 1):
+        parser.error("--concurrency and --conversations must be at least 1")
+    return args
+
+
+def _add_input_options(parser: argparse.ArgumentParser) -> None:
     add = parser.add_argument
-    add(
-        "--data",
-        type=Path,
-        default=REPO.parent / "shared/bench/locomo10.json",
-        help="LoCoMo locomo10.json (CC BY-NC: read in place, never copied)",
-    )
+    default_data = REPO.parent / "shared/bench/locomo10.json"
+    add("--data", type=Path, default=default_data, help="locomo10.json, read in place")
     add("--url", default="http://127.0.0.1:8000", help="server base URL")
     add("--api-key", default="dev-key-12345", help="sent as X-API-Key")
     add("--split", choices=("dev", "test", "all"), default="all")
@@ -531,12 +536,16 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         default=f"locomo-{datetime.now(UTC):%Y%m%d-%H%M%S}",
         help="namespace of the run (default: a fresh locomo-<timestamp>)",
     )
-    add("--concurrency", type=int, default=4, help="searches in flight")
     add(
         "--date-in-text",
         action="store_true",
         help='also prefix each message with its date: "On 8 May 2023, "',
     )
+
+
+def _add_run_options(parser: argparse.ArgumentParser) -> None:
+    add = parser.add_argument
+    add("--concurrency", type=int, default=4, help="searches in flight")
     add(
         "--wait-for-background",
         type=float,
@@ -559,10 +568,6 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     add("--timeout", type=float, default=300.0, help="per-request timeout, seconds")
     add("--out", type=Path, default=REPO / "bench/results/locomo.json", help="JSON result")
     add("--plot", default=str(REPO / "bench/results/locomo.png"), help="PNG chart ('' to skip)")
-    args = parser.parse_args(argv)
-    if args.concurrency < 1 or (args.conversations is not None and args.conversations < 1):
-        parser.error("--concurrency and --conversations must be at least 1")
-    return args
 
 
 def main(argv: list[str] | None = None) -> int:

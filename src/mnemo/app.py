@@ -14,6 +14,7 @@ from mnemo.api.dialects import DIALECTS
 from mnemo.api.errors import ErrorRenderers, install_error_handlers
 from mnemo.api.middleware import RequestContextMiddleware
 from mnemo.api.routes import (
+    forgetting,
     health,
     intelligence,
     long_term,
@@ -68,6 +69,7 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
         dialect.install(renderers)
     for module in (health, working_memory, intelligence, long_term, prompt):
         app.include_router(module.router)
+    app.include_router(forgetting.router)
     app.include_router(long_term.delete_router)
     app.include_router(tasks.router)
     app.include_router(webhooks.router)

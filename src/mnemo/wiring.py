@@ -24,6 +24,7 @@ from mnemo.services.consolidation import Consolidator, Owner
 from mnemo.services.deciders import Decider, LLMDecider, OfflineDecider
 from mnemo.services.extraction import ExtractionService
 from mnemo.services.extractors import FactExtractor, LLMExtractor, OfflineExtractor
+from mnemo.services.forgetting import ForgettingService
 from mnemo.services.memories import MemoryService
 from mnemo.services.patterns import PatternService
 from mnemo.services.prompt import PromptService
@@ -84,6 +85,7 @@ class Services:
     chat: ChatService
     metrics: Metrics
     rate_limiter: RateLimiter | None
+    forgetting: ForgettingService
     jobs: Jobs
     patterns: PatternService
     seed004: Seed004Services
@@ -254,6 +256,7 @@ def build_services(settings: Settings, embedder: Embedder | None = None) -> Serv
         seed004=seed004,
         metrics=core.metrics,
         rate_limiter=build_rate_limiter(settings),
+        forgetting=ForgettingService(store, core.memories, cached),
     )
     services.jobs.registry.load_modules(settings.jobs.extra_task_modules, services)
     return services

@@ -182,6 +182,7 @@ def test_a_key_of_another_namespace_sees_none_of_it(
     ):
         page.goto(acme.base_url + path)
         expect(page.locator("h1")).to_have_text("Not found")
+    screenshot(page, "10-not-found")
     page.goto(f"{acme.base_url}/ui/sessions")
     expect(page.locator("main")).to_contain_text("No sessions.")
     page.goto(f"{acme.base_url}/ui/stats")
@@ -193,7 +194,7 @@ def test_a_wrong_key_is_refused_at_login(page: Page, acme: Tenant) -> None:
     browser_login(page, acme.base_url, "mnemo_not-a-key-at-all")
     expect(page).to_have_url(re.compile(r"/ui/login$"))
     expect(page.locator(".notice.error")).to_have_text("That API key was not accepted.")
-    screenshot(page, "10-login-refused")
+    screenshot(page, "11-login-refused")
     assert "mnemo_ui_session" not in {c["name"] for c in page.context.cookies()}
     page.goto(f"{acme.base_url}/ui/stats")
     expect(page).to_have_url(re.compile(r"/ui/login$"))

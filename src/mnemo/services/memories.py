@@ -151,7 +151,11 @@ class MemoryService:
         return memory
 
     async def delete(
-        self, who: Principal, memory_ids: Sequence[str], namespace: str | None = None
+        self,
+        who: Principal,
+        memory_ids: Sequence[str],
+        namespace: str | None = None,
+        actor: str = "api",
     ) -> list[str]:
         require(who, Scope.WRITE)
         scope_ns = who.namespace or namespace
@@ -168,8 +172,9 @@ class MemoryService:
         for ns, memories in by_namespace.items():
             events = [
                 MemoryEvent(
-                    memory_id=m.id, namespace=ns, event=EventKind.DELETE, old_text=m.text, at=now
-                )
+                    memory_id=m.id, namespace=ns, event=EventKind.DELETE, old_text=m.text,
+                    at=now, actor=actor,
+                )  # fmt: skip
                 for m in memories
             ]
             gone = await self._store.delete_memories(ns, [m.id for m in memories], events)

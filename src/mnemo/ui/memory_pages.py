@@ -11,8 +11,9 @@ from mnemo.errors import ForbiddenError, InvalidRequestError, MemoryNotFoundErro
 from mnemo.services.memories import MemoryEdit
 from mnemo.ui.auth import UI_PREFIX, Viewer, ViewerDep, WriterDep
 from mnemo.ui.evolution import evolution_chain
+from mnemo.ui.formatting import memory_url
 from mnemo.ui.listing import MEMORY_TYPES, MemoryQuery, Pager, Results, find_memories
-from mnemo.ui.rendering import UiRoute, is_partial, memory_url, redirect, render
+from mnemo.ui.rendering import UiRoute, is_partial, redirect, render
 
 router = APIRouter(route_class=UiRoute)
 
@@ -61,7 +62,7 @@ async def pin_memory(
     change = MemoryEdit(pinned=form.get("pinned") == "1")
     namespace = _namespace(request, viewer)
     memory = await services.memories.edit(viewer.principal, memory_id, change, namespace)
-    return redirect(request, memory_url(memory))
+    return redirect(request, memory_url(memory.id, memory.namespace))
 
 
 @router.post("/memories/{memory_id:path}/delete")

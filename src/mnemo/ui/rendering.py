@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Coroutine, Mapping
-from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from fastapi import Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -15,7 +12,7 @@ from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 
 from mnemo.errors import MnemoError, RateLimitedError
-from mnemo.models import Memory, Principal
+from mnemo.ui import formatting
 from mnemo.ui.auth import UI_PREFIX, LoginRequiredError, check_host
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -34,12 +31,8 @@ SECURITY_HEADERS = {
 }
 
 
-def _when(value: datetime | None) -> str:
-    return value.strftime("%Y-%m-%d %H:%M UTC") if value else "—"
-
-
-def _as_json(value: object) -> str:
-    return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, default=str)
+templates = Jinja2Templates(directory=TEMPLATES_DIR)
+formatting.register(templates.env)
 
 
 def render(
@@ -82,23 +75,6 @@ def is_partial(request: Request, target: str) -> bool:
     )
 
 
-def binding_label(principal: Principal) -> str:
-    if principal.namespace is None:
-        return "all namespaces (operator key)"
-    label = f"namespace {principal.namespace}"
-    return f"{label} · user {principal.user_id}" if principal.user_id else label
-
-
-def memory_url(memory: Memory, action: str = "") -> str:
-    """The memory's page, or one of its actions ("/pin", "/delete")."""
-    path = f"{UI_PREFIX}/memories/{quote(memory.id, safe='')}{action}"
-    return f"{path}?ns={quote(memory.namespace, safe='')}"
-
-
-def session_url(session_id: str, namespace: str) -> str:
-    return f"{UI_PREFIX}/sessions/{quote(session_id, safe='')}?ns={quote(namespace, safe='')}"
-
-
 Endpoint = Callable[[Request], Coroutine[Any, Any, Response]]
 
 
@@ -120,11 +96,3 @@ class UiRoute(APIRoute):
             return response
 
         return handle
-
-
-templates = Jinja2Templates(directory=TEMPLATES_DIR)
-templates.env.filters["when"] = _when
-templates.env.filters["as_json"] = _as_json
-templates.env.globals["memory_url"] = memory_url
-templates.env.globals["session_url"] = session_url
-templates.env.globals["binding_label"] = binding_label
