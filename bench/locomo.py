@@ -51,6 +51,7 @@ dropped and counted, questions left without evidence are skipped and counted. Ev
 writes into a fresh namespace ("locomo-<timestamp>") and leaves its data behind: deleting
 working memory would not delete the long-term message memories.
 
+Data: LoCoMo (CC BY-NC 4.0) is read in place from --data and never copied into the repository.
 Example: .venv/bin/python bench/locomo.py --url http://127.0.0.1:8000 --conversations 1
 The plot needs matplotlib (pip install matplotlib); without it the run still completes.
 """

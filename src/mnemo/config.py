@@ -99,6 +99,17 @@ class RateLimitsConfig(BaseModel):
     tiers: dict[str, str] = Field(default_factory=_default_tiers)
 
 
+class ForgettingConfig(BaseModel):
+    """The periodic forgetting pass of seed 001; off unless enabled."""
+
+    enabled: bool = False
+    every_minutes: float = Field(60.0, gt=0)
+    max_age_days: float | None = None
+    max_inactive_days: float | None = None
+    budget_keep_top_n: int | None = None
+    scan_limit: int = Field(10_000, ge=1)
+
+
 class ObservabilityConfig(BaseModel):
     json_logs: bool = True
     metrics_enabled: bool = True
@@ -148,6 +159,7 @@ class Settings(BaseSettings):
     cors_origins: list[str] = Field(default_factory=list)
     rate_limits: RateLimitsConfig = RateLimitsConfig()
     observability: ObservabilityConfig = ObservabilityConfig()
+    forgetting: ForgettingConfig = ForgettingConfig()
     log_level: str = "info"
     embedder: EmbedderConfig = EmbedderConfig()
     llm: LLMConfig = LLMConfig()

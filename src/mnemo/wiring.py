@@ -16,7 +16,7 @@ from mnemo.jobs.registry import TaskRegistry
 from mnemo.jobs.worker import Worker, WorkerOptions
 from mnemo.llms.base import LLM
 from mnemo.metrics import Metrics
-from mnemo.models import Message, Session
+from mnemo.models import Message, Session, utcnow
 from mnemo.retrieval.pipeline import Retriever
 from mnemo.services.background import EXTRACT_TASK, ExtractionScheduler
 from mnemo.services.chat import ChatService
@@ -27,6 +27,7 @@ from mnemo.services.extractors import FactExtractor, LLMExtractor, OfflineExtrac
 from mnemo.services.forgetting import ForgettingService
 from mnemo.services.memories import MemoryService
 from mnemo.services.patterns import PatternService
+from mnemo.services.periodic_forgetting import PERIODIC_FORGET_TASK, PeriodicForgetting
 from mnemo.services.prompt import PromptService
 from mnemo.services.search import AccessRecorder, SearchService
 from mnemo.services.seed004_tasks import Seed004Services, build_seed004
@@ -86,6 +87,7 @@ class Services:
     metrics: Metrics
     rate_limiter: RateLimiter | None
     forgetting: ForgettingService
+    periodic_forgetting: PeriodicForgetting
     jobs: Jobs
     patterns: PatternService
     seed004: Seed004Services
@@ -96,6 +98,8 @@ class Services:
         await self.recorder.start()
         await self.jobs.start()
         await self.seed004.start()
+        if self.settings.forgetting.enabled:
+            await self.periodic_forgetting.schedule_next(utcnow())
 
     async def stop(self) -> None:
         await self.jobs.stop()
@@ -235,6 +239,9 @@ def build_services(settings: Settings, embedder: Embedder | None = None) -> Serv
         events=jobs.webhooks, uses_llm=llm is not None,
     )  # fmt: skip
     seed004.register(jobs.registry)
+    forgetting = ForgettingService(store, core.memories, cached)
+    periodic = PeriodicForgetting(jobs.queue, forgetting, settings.forgetting)
+    jobs.registry.register(PERIODIC_FORGET_TASK, periodic.handle)
     operator_key = settings.api_key.get_secret_value() if settings.api_key else None
     services = Services(
         settings=settings,
@@ -256,7 +263,8 @@ def build_services(settings: Settings, embedder: Embedder | None = None) -> Serv
         seed004=seed004,
         metrics=core.metrics,
         rate_limiter=build_rate_limiter(settings),
-        forgetting=ForgettingService(store, core.memories, cached),
+        forgetting=forgetting,
+        periodic_forgetting=periodic,
     )
     services.jobs.registry.load_modules(settings.jobs.extra_task_modules, services)
     return services

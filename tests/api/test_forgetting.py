@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
+from pathlib import Path
 
 import httpx
 
+from mnemo.app import create_app
+from mnemo.config import ForgettingConfig, JobsConfig, Settings
+from mnemo.embedders.local import LocalEmbedder
 from tests.conftest import key_client
+from tests.helpers.servers import serve_in_thread
 
 OLD, RECENT = "2020-01-01T00:00:00Z", None
 
@@ -75,3 +81,23 @@ def test_compact_merges_near_duplicates(client: httpx.Client) -> None:
     merged = client.get("/v1/long-term-memory/c2").json()
     assert merged["status"] == "superseded" and merged["superseded_by"] == "c1"
     assert client.get("/v1/long-term-memory/c2/history").json()["events"][-1]["event"] == "MERGE"
+
+
+def test_periodic_forgetting_runs_as_a_durable_task(
+    tmp_path: Path, embedder: LocalEmbedder
+) -> None:
+    config = ForgettingConfig(enabled=True, every_minutes=1 / 60, max_age_days=30)
+    settings = Settings(data_dir=tmp_path, forgetting=config, jobs=JobsConfig(poll_interval_s=0.05))
+    with (
+        serve_in_thread(create_app(settings, embedder)) as url,
+        httpx.Client(base_url=url, headers={"X-API-Key": "dev-key-12345"}, timeout=30) as client,
+    ):
+        seed(client)
+        deadline = time.monotonic() + 30
+        while client.get("/v1/long-term-memory/old-3").status_code == 200:
+            assert time.monotonic() < deadline, "the periodic pass never ran"
+            time.sleep(0.1)
+        assert client.get("/v1/long-term-memory/old-0").status_code == 200  # pinned
+        assert client.get("/v1/long-term-memory/new-1").status_code == 200
+        done = client.get("/v1/tasks", params={"state": "succeeded", "namespace": "_system"}).json()
+        assert any(t["type"] == "forget.periodic" for t in done["tasks"]), done

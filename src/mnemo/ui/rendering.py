@@ -13,7 +13,7 @@ from fastapi.templating import Jinja2Templates
 
 from mnemo.errors import MnemoError, RateLimitedError
 from mnemo.ui import formatting
-from mnemo.ui.auth import UI_PREFIX, LoginRequiredError, check_host
+from mnemo.ui.auth import SESSION_COOKIE, UI_PREFIX, LoginRequiredError, check_host
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"
@@ -60,7 +60,11 @@ def error_page(request: Request, exc: MnemoError) -> Response:
     if is_htmx(request):
         headers |= {"HX-Retarget": "#flash", "HX-Reswap": "innerHTML"}
     name = "_error.html" if is_htmx(request) else "error.html"
-    context = {"status": exc.status, "message": exc.message}
+    # The tabs only link to other pages: showing them to a browser with a cookie costs nothing.
+    context = {
+        "status": exc.status, "message": exc.message,
+        "show_tabs": SESSION_COOKIE in request.cookies,
+    }  # fmt: skip
     response = render(request, name, context, exc.status)
     response.headers.update(headers)
     return response
