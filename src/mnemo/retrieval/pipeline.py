@@ -85,14 +85,15 @@ class Retriever:
             cosine = {k: v for k, v in cosine.items() if 1 - v <= query.distance_threshold}
             keyword = {k: v for k, v in keyword.items() if k in cosine}
         relevance = fuse(cosine, keyword, query.weights)
-        window = sorted(relevance, key=lambda k: relevance[k], reverse=True)[:depth]
+        # Ties break on the key, so the same query over the same data always ranks the same.
+        window = sorted(relevance, key=lambda k: (-relevance[k], k))[:depth]
         memories = await self._fetch(window)
         scored = [
             self._score(memories[key], relevance[key], cosine.get(key), keyword, query, now)
             for key in window
             if key in memories
         ]
-        scored.sort(key=lambda s: s.score, reverse=True)
+        scored.sort(key=lambda s: (-s.score, s.memory.namespace, s.memory.id))
         total = len(keyword) if vector is None else candidates.total
         return _page(scored, total, query)
 
