@@ -19,6 +19,7 @@ from mnemo.api.routes import (
     intelligence,
     long_term,
     prompt,
+    stats,
     tasks,
     webhooks,
     working_memory,
@@ -70,6 +71,7 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
     for module in (health, working_memory, intelligence, long_term, prompt):
         app.include_router(module.router)
     app.include_router(forgetting.router)
+    app.include_router(stats.router)
     app.include_router(long_term.delete_router)
     app.include_router(tasks.router)
     app.include_router(webhooks.router)

@@ -31,6 +31,7 @@ from mnemo.services.periodic_forgetting import PERIODIC_FORGET_TASK, PeriodicFor
 from mnemo.services.prompt import PromptService
 from mnemo.services.search import AccessRecorder, SearchService
 from mnemo.services.seed004_tasks import Seed004Services, build_seed004
+from mnemo.services.stats import StatsService
 from mnemo.services.summarizers import LLMSummarizer, OfflineSummarizer, Summarizer
 from mnemo.services.tokens import TokenCounter, estimate_tokens
 from mnemo.services.webhook_delivery import DELIVER_TASK, WebhookDeliverer
@@ -88,6 +89,7 @@ class Services:
     rate_limiter: RateLimiter | None
     forgetting: ForgettingService
     periodic_forgetting: PeriodicForgetting
+    stats: StatsService
     jobs: Jobs
     patterns: PatternService
     seed004: Seed004Services
@@ -265,6 +267,7 @@ def build_services(settings: Settings, embedder: Embedder | None = None) -> Serv
         rate_limiter=build_rate_limiter(settings),
         forgetting=forgetting,
         periodic_forgetting=periodic,
+        stats=StatsService(core.memories, core.sessions, core.patterns),
     )
     services.jobs.registry.load_modules(settings.jobs.extra_task_modules, services)
     return services

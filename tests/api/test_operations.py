@@ -4,7 +4,7 @@ Redis), request ids, Prometheus metrics, CORS closed by default."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -15,6 +15,7 @@ from mnemo.auth.keys import generate_key
 from mnemo.cli.stores import opened_store
 from mnemo.config import RateLimitsConfig, Settings
 from mnemo.embedders.local import LocalEmbedder
+from tests.conftest import key_client
 from tests.helpers.servers import serve_in_thread
 
 TIGHT = RateLimitsConfig(tiers={"standard": "5/minute", "operator": ""})
@@ -105,3 +106,18 @@ def test_cors_opens_for_configured_origins(tmp_path: Path, embedder: LocalEmbedd
         preflight = c.options("/v1/health", headers={
             "Origin": "https://app.example", "Access-Control-Request-Method": "GET"})  # fmt: skip
         assert preflight.headers["access-control-allow-origin"] == "https://app.example"
+
+
+def test_stats_count_per_namespace(
+    client: httpx.Client, server_url: str, make_key: Callable[..., str]
+) -> None:
+    client.put("/v1/working-memory/s1", json={"namespace": "acme", "user_id": "u", "messages": [
+        {"role": "user", "content": "hello"}, {"role": "user", "content": "I prefer Vim"}]})  # fmt: skip
+    client.post("/v1/long-term-memory/", json={"memories": [
+        {"text": "Acme ships on Fridays", "namespace": "acme", "memory_type": "episodic"}]})  # fmt: skip
+    stats = client.get("/v1/stats", params={"namespace": "acme"}).json()
+    assert stats["sessions"] == 1 and stats["messages"] == 2
+    assert stats["memories_by_type"]["episodic"] == 1 and stats["memories"] == 3
+    with key_client(server_url, make_key("other")) as other:
+        assert other.get("/v1/stats").json()["memories"] == 0
+        assert other.get("/v1/stats", params={"namespace": "acme"}).status_code == 403

@@ -72,8 +72,13 @@ def _list_and_page(page: Page) -> None:
     page.click("#results a[rel=next]")
     expect(page.locator(".pager")).to_contain_text("Page 2 of 2")
     expect(page).to_have_url(re.compile(r"page=2"))
+    page.go_back()  # htmx keeps no copy of the page: the browser asks the server again
+    expect(page.locator(".pager")).to_contain_text("Page 1 of 2")
+    page.go_forward()
+    expect(page.locator(".pager")).to_contain_text("Page 2 of 2")
     page.click("#results a[rel=prev]")
     expect(page.locator(".pager")).to_contain_text("Page 1 of 2")
+    assert page.evaluate("() => localStorage.length") == 0
 
 
 def _search_and_filter(page: Page) -> None:

@@ -71,6 +71,7 @@ def reembed(
     (MNEMO_EMBEDDER__*).
     """
     settings = settings_of(data_dir)
+    job = ReembedJob(batch, _moment(since) if since else None, allow_dimension_change)
     config = settings.embedder.model_copy(
         update={
             "provider": provider.value if provider else settings.embedder.provider,
@@ -86,7 +87,6 @@ def reembed(
         fail(exc.message)
     if target.model_name != model:
         fail(f"the local provider has one model, {target.model_name}; --model {model} is not it")
-    job = ReembedJob(batch, _moment(since) if since else None, allow_dimension_change)
     started = utcnow()
     count = run(_reembed(settings, target, job))
     _explain(config.provider, target, count, started)

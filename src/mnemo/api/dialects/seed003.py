@@ -46,7 +46,6 @@ from mnemo.errors import (
     SessionNotFoundError,
     StoreUnavailableError,
 )
-from mnemo.filters import MemoryFilter, TagFilter
 from mnemo.models import MemoryType, Principal, Scope, Session, new_id, utcnow
 from mnemo.services.patterns import Pattern
 from mnemo.services.working_memory import MessageDraft, WorkingMemoryUpdate
@@ -218,23 +217,15 @@ async def statistics(
     require(who, Scope.READ)
     ns = resolve_namespace(who, None, services.settings.default_namespace)
     user = resolve_user(who, user_id)
-    conversations = await services.sessions.list_sessions(who, ns, user, 1, 0)
-    by_type: dict[str, int] = {}
-    for kind in MemoryType:
-        only = MemoryFilter(
-            namespace=TagFilter(eq=ns),
-            user_id=TagFilter(eq=user) if user else None,
-            memory_type=TagFilter(eq=kind.value),
-        )
-        by_type[kind.value] = (await services.memories.list_memories(who, only, 1, 0)).total
-    patterns = await services.patterns.list_patterns(who, ns, user, 1, 0)
+    found = await services.stats.counts(who, ns, user)
+    by_type = found.memories_by_type
     return StatisticsOut(
         user_id=user,
         namespace=ns,
-        conversation_count=conversations.total,
+        conversation_count=found.sessions,
         message_count=by_type[MemoryType.MESSAGE.value],
         fact_count=by_type[MemoryType.SEMANTIC.value] + by_type[MemoryType.EPISODIC.value],
-        pattern_count=patterns.total,
+        pattern_count=found.patterns,
         memories_by_type=by_type,
     )
 
