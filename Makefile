@@ -43,8 +43,8 @@ test: install-dev pg browser ## install everything and run the whole test suite
 	$(BIN)/python -m pytest -q
 
 lint: install-dev ## ruff lint and format check
-	$(BIN)/ruff check src tests bench sdk
-	$(BIN)/ruff format --check src tests bench sdk
+	$(BIN)/ruff check src tests bench sdk examples
+	$(BIN)/ruff format --check src tests bench sdk examples
 
 typecheck: install-dev ## mypy --strict
 	$(BIN)/mypy

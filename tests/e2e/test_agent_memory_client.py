@@ -58,7 +58,9 @@ async def test_create_and_search_long_term_memories(amc: MemoryAPIClient) -> Non
     episodic = await amc.search_long_term_memory(
         text="work schedule", namespace=Namespace(eq="amc"), memory_type=MemoryType(eq="episodic")
     )
-    assert [m.text for m in episodic.memories] == ["User mentioned they work late nights frequently"]
+    assert [m.text for m in episodic.memories] == [
+        "User mentioned they work late nights frequently"
+    ]
 
     none_in_future = await amc.search_long_term_memory(
         text="mode", created_at=CreatedAt(gte=datetime(2100, 1, 1, tzinfo=UTC))
@@ -104,7 +106,9 @@ async def test_put_get_delete_working_memory(amc: MemoryAPIClient) -> None:
     assert [m.content for m in got.messages][0] == "Book me a window seat to Lisbon"
     sessions = await amc.list_sessions(namespace="amc")
     assert "amc-session" in sessions.sessions
-    turns = await amc.search_long_term_memory(text="window seat", memory_type=MemoryType(eq="message"))
+    turns = await amc.search_long_term_memory(
+        text="window seat", memory_type=MemoryType(eq="message")
+    )
     assert turns.memories[0].memory_type.value == "message"
     await amc.delete_working_memory("amc-session", namespace="amc")
     assert "amc-session" not in (await amc.list_sessions(namespace="amc")).sessions
@@ -115,7 +119,11 @@ async def test_put_get_delete_working_memory(amc: MemoryAPIClient) -> None:
 
 async def test_memory_prompt(amc: MemoryAPIClient) -> None:
     await amc.create_long_term_memory(
-        [ClientMemoryRecord(text="User is allergic to shellfish", user_id="amc-u5", topics=["health"])]
+        [
+            ClientMemoryRecord(
+                text="User is allergic to shellfish", user_id="amc-u5", topics=["health"]
+            )
+        ]
     )
     await amc.put_working_memory(
         "amc-prompt",

@@ -60,8 +60,14 @@ def test_acknowledged_writes_survive_kill_9(tmp_path: Path) -> None:
     server, url = start_server(tmp_path, {})
     try:
         with httpx.Client(base_url=url, headers=HEADERS, timeout=30) as c:
-            missing = [i for i in sorted(acknowledged) if c.get(f"/v1/long-term-memory/{i}").status_code != 200]
-            total = c.post("/v1/long-term-memory/search", json={"text": "", "limit": 1}).json()["total"]
+            missing = [
+                i
+                for i in sorted(acknowledged)
+                if c.get(f"/v1/long-term-memory/{i}").status_code != 200
+            ]
+            total = c.post("/v1/long-term-memory/search", json={"text": "", "limit": 1}).json()[
+                "total"
+            ]
     finally:
         server.stop()
     assert missing == []
