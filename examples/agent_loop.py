@@ -23,6 +23,7 @@ CONVERSATION = [
 
 def answer(question: str, memories: list[str]) -> str:
     """A stand-in for the LLM: quote what memory says, or admit not knowing."""
+    del question  # a real model would read it
     if not memories:
         return "I don't know yet."
     return "From what I remember: " + "; ".join(memories[:3])
