@@ -26,7 +26,9 @@ def main() -> int:
         print(f"{row['backend']!s:<28}{row['sentences_per_s']!s:>14}{row['query_p50_ms']!s:>14}")
     if args.skip_search:
         return 0
-    print(f"\nSearch over HTTP, {args.memories} memories in one user scope, {args.queries} queries:")
+    print(
+        f"\nSearch over HTTP, {args.memories} memories in one user scope, {args.queries} queries:"
+    )
     result = measure_search(args.memories, args.queries)
     print(f"{'ingest/s':>10}{'p50 ms':>10}{'p95 ms':>10}{'p99 ms':>10}")
     print(

@@ -38,8 +38,16 @@ def ingest_user(client: httpx.Client, user: str, messages: list[dict[str, Any]])
 
 
 def memories_of(client: httpx.Client, user: str) -> list[dict[str, Any]]:
-    body = {"text": "", "limit": 100, "user_id": {"eq": user}, "include_superseded": True, **DURABLE}
-    result: list[dict[str, Any]] = client.post("/v1/long-term-memory/search", json=body).json()["memories"]
+    body = {
+        "text": "",
+        "limit": 100,
+        "user_id": {"eq": user},
+        "include_superseded": True,
+        **DURABLE,
+    }
+    result: list[dict[str, Any]] = client.post("/v1/long-term-memory/search", json=body).json()[
+        "memories"
+    ]
     return result
 
 
@@ -62,20 +70,29 @@ def main() -> int:
     parser.add_argument("--users", type=int, default=25, help="copies of the 40-turn conversation")
     args = parser.parse_args()
     fixture = json.loads(FIXTURE.read_text())
-    with tempfile.TemporaryDirectory() as data, serve_in_subprocess(Path(data)) as url:
-        with httpx.Client(base_url=url, headers={"X-API-Key": "dev-key-12345"}, timeout=120) as c:
-            started = time.perf_counter()
-            for i in range(args.users):
-                ingest_user(c, f"bench-{i}", fixture["messages"])
-            elapsed = time.perf_counter() - started
-            scores = [score(memories_of(c, f"bench-{i}"), fixture["labels"]["facts"]) for i in range(args.users)]
+    headers = {"X-API-Key": "dev-key-12345"}
+    with (
+        tempfile.TemporaryDirectory() as data,
+        serve_in_subprocess(Path(data)) as url,
+        httpx.Client(base_url=url, headers=headers, timeout=120) as c,
+    ):
+        started = time.perf_counter()
+        for i in range(args.users):
+            ingest_user(c, f"bench-{i}", fixture["messages"])
+        elapsed = time.perf_counter() - started
+        scores = [
+            score(memories_of(c, f"bench-{i}"), fixture["labels"]["facts"])
+            for i in range(args.users)
+        ]
     n = len(fixture["messages"]) * args.users
     mean = {k: sum(s[k] for s in scores) / len(scores) for k in scores[0]}
     print(f"Offline extraction through HTTP: {args.users} users x {len(fixture['messages'])} turns")
-    print(f"{'messages':>9}{'seconds':>9}{'msgs/s':>9}{'precision':>11}{'recall':>8}{'dup rate':>10}{'active':>8}{'superseded':>12}")
+    columns = ("messages", "seconds", "msgs/s", "precision", "recall", "dup rate", "active")
+    print("".join(f"{c:>11}" for c in columns) + f"{'superseded':>12}")
     print(
-        f"{n:>9}{elapsed:>9.1f}{n / elapsed:>9.1f}{mean['precision']:>11.3f}{mean['recall']:>8.3f}"
-        f"{mean['duplicate_rate']:>10.3f}{mean['active']:>8.1f}{mean['superseded']:>12.1f}"
+        f"{n:>11}{elapsed:>11.1f}{n / elapsed:>11.1f}{mean['precision']:>11.3f}"
+        f"{mean['recall']:>11.3f}{mean['duplicate_rate']:>11.3f}{mean['active']:>11.1f}"
+        f"{mean['superseded']:>12.1f}"
     )
     return 0
 

@@ -11,7 +11,16 @@ from pathlib import Path
 import httpx
 from tests.helpers.servers import serve_in_subprocess
 
-SUBJECTS = ["Alice", "Bob", "the user", "my sister", "our team", "the landlord", "Dr. Chen", "Priya"]
+SUBJECTS = [
+    "Alice",
+    "Bob",
+    "the user",
+    "my sister",
+    "our team",
+    "the landlord",
+    "Dr. Chen",
+    "Priya",
+]
 VERBS = ["visited", "mentioned", "booked", "cancelled", "prefers", "bought", "repaired", "planned"]
 OBJECTS = [
     "a trip to Lisbon", "the dentist appointment", "a vegetarian recipe", "the quarterly report",
@@ -38,7 +47,9 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def measure_search(n_memories: int = 10_000, n_queries: int = 200, batch: int = 500) -> dict[str, float]:
+def measure_search(
+    n_memories: int = 10_000, n_queries: int = 200, batch: int = 500
+) -> dict[str, float]:
     """Start `mnemo serve`, load memories for one user, time searches; returns ms figures."""
     with tempfile.TemporaryDirectory() as data, serve_in_subprocess(Path(data)) as url:
         headers = {"X-API-Key": "dev-key-12345"}
@@ -51,7 +62,11 @@ def measure_search(n_memories: int = 10_000, n_queries: int = 200, batch: int = 
             ingest_s = time.perf_counter() - started
             timings = []
             for i in range(n_queries):
-                body = {"text": f"{QUERIES[i % len(QUERIES)]} {i}", "user_id": {"eq": "bench-user"}, "limit": 10}
+                body = {
+                    "text": f"{QUERIES[i % len(QUERIES)]} {i}",
+                    "user_id": {"eq": "bench-user"},
+                    "limit": 10,
+                }
                 t0 = time.perf_counter()
                 client.post("/v1/long-term-memory/search", json=body).raise_for_status()
                 timings.append((time.perf_counter() - t0) * 1000)

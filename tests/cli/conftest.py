@@ -83,7 +83,11 @@ class EmbeddingsServer:
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 server.texts.extend(body["input"])
                 data = [
-                    {"object": "embedding", "index": i, "embedding": fake_vector(t, server.dimension)}
+                    {
+                        "object": "embedding",
+                        "index": i,
+                        "embedding": fake_vector(t, server.dimension),
+                    }
                     for i, t in enumerate(body["input"])
                 ]
                 reply = json.dumps({"object": "list", "data": data, "model": body["model"]})

@@ -75,7 +75,9 @@ def test_export_then_import_restores_the_same_memories(
     assert header["format"] == "mnemo-export" and header["version"] == 1
     assert (header["embedding_model"], header["dimension"]) == (embedder.model_name, 384)
     assert datetime.fromisoformat(str(header["exported_at"])).tzinfo is not None
-    assert lines["home-1"]["status"] == "superseded" and lines["home-1"]["superseded_by"] == "home-2"
+    assert (
+        lines["home-1"]["status"] == "superseded" and lines["home-1"]["superseded_by"] == "home-2"
+    )
     assert [e["event"] for e in lines["home-1"]["history"]] == ["ADD", "SUPERSEDE"]
     assert len(lines["deploy"]["embedding"]) == 384
 

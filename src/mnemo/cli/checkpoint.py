@@ -39,15 +39,11 @@ class ImportCheckpoint:
         return source.with_name(source.name + SUFFIX)
 
     @classmethod
-    def start(
-        cls, source: Path, target: str, fmt: str, namespace: str | None
-    ) -> ImportCheckpoint:
+    def start(cls, source: Path, target: str, fmt: str, namespace: str | None) -> ImportCheckpoint:
         return cls(str(source.resolve()), target, source.stat().st_size, fmt, namespace)
 
     @classmethod
-    def resume(
-        cls, source: Path, target: str, fmt: str, namespace: str | None
-    ) -> ImportCheckpoint:
+    def resume(cls, source: Path, target: str, fmt: str, namespace: str | None) -> ImportCheckpoint:
         """The saved checkpoint of this import into `target`, else a fresh one."""
         fresh = cls.start(source, target, fmt, namespace)
         path = cls.path_for(source)

@@ -65,7 +65,7 @@ def import_memories(
         ImportFormat | None, typer.Option("--format", help="Skip detection: the file's format")
     ] = None,
     restart: Annotated[
-        bool, typer.Option(help="Ignore the checkpoint of an earlier run; start over")
+        bool, typer.Option("--restart", help="Ignore the checkpoint of an earlier run")
     ] = False,
     batch: Annotated[int, typer.Option(min=1, help="Memories written per transaction")] = 64,
     data_dir: DataDir = None,

@@ -24,12 +24,6 @@ keys_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help
 app.add_typer(keys_app, name="keys")
 console = Console()
 err = Console(stderr=True)
-memories.register(app)  # add, search
-sessions.register(app)
-stats.register(app)
-exporting.register(app)
-importing.register(app)
-reembed.register(app)
 
 
 def _settings(**overrides: object) -> Settings:
@@ -209,6 +203,15 @@ def keys_revoke(key_id: str, data_dir: Annotated[Path | None, typer.Option()] = 
     if not asyncio.run(run()):
         _fail(f"no active key with id {key_id}")
     console.print(f"revoked {key_id}")
+
+
+# The data commands, each module registering its own (listed after the commands above).
+memories.register(app)  # add, search
+sessions.register(app)
+stats.register(app)
+exporting.register(app)
+importing.register(app)
+reembed.register(app)
 
 
 if __name__ == "__main__":

@@ -60,7 +60,10 @@ def reembed(
         str | None, typer.Option(help="Only memories written since this ISO date/time")
     ] = None,
     allow_dimension_change: Annotated[
-        bool, typer.Option(help="SQLite only, with the server stopped: a new dimension")
+        bool,
+        typer.Option(
+            "--allow-dimension-change", help="SQLite only, with the server stopped: a new dimension"
+        ),
     ] = False,
     data_dir: DataDir = None,
 ) -> None:

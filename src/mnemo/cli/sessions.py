@@ -16,9 +16,7 @@ sessions_app = typer.Typer(
     help="List sessions, or show one with its messages.", invoke_without_command=True
 )
 
-Namespace = Annotated[
-    str | None, typer.Option(help="Namespace (default: MNEMO_DEFAULT_NAMESPACE)")
-]
+Namespace = Annotated[str | None, typer.Option(help="Namespace (default: MNEMO_DEFAULT_NAMESPACE)")]
 
 
 def register(app: typer.Typer) -> None:

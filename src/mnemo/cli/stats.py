@@ -98,6 +98,4 @@ async def _task_counts(queue: TaskQueue, namespace: str | None) -> dict[str, int
         for (_, status), count in (await queue.counts()).items():
             totals[status.value] += count
         return totals
-    return {
-        s.value: (await queue.list(namespace, s, limit=1, offset=0)).total for s in TaskStatus
-    }
+    return {s.value: (await queue.list(namespace, s, limit=1, offset=0)).total for s in TaskStatus}
