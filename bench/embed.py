@@ -9,7 +9,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.embed_throughput import measure_throughput  # noqa: E402
-from bench.search_latency import measure_search  # noqa: E402
 
 
 def main() -> int:

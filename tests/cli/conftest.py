@@ -29,9 +29,12 @@ class Mnemo:
     def __call__(
         self, *args: str, expect: int = 0, env: dict[str, str] | None = None
     ) -> subprocess.CompletedProcess[str]:
-        full_env = {**os.environ, "MNEMO_DATA_DIR": str(self.data_dir), **self.env, **(env or {})}
-        for variable in ("MNEMO_DATABASE_URL", "DATABASE_URL", "POSTGRES_HOST"):
-            full_env.pop(variable, None)  # SQLite in data_dir, whatever the shell has set
+        inherited = {
+            k: v
+            for k, v in os.environ.items()  # SQLite in data_dir, whatever the shell has set
+            if k not in {"MNEMO_DATABASE_URL", "DATABASE_URL", "POSTGRES_HOST"}
+        }
+        full_env = {**inherited, "MNEMO_DATA_DIR": str(self.data_dir), **self.env, **(env or {})}
         done = subprocess.run(
             [str(MNEMO), *args], env=full_env, capture_output=True, text=True, timeout=300
         )

@@ -13,6 +13,7 @@ import numpy as np
 
 from mnemo.embedders.local import MODEL_NAME, LocalEmbedder
 from tests.cli.conftest import EmbeddingsServer, Mnemo, fake_vector
+from tests.contract.conftest import fresh_postgres_database
 from tests.helpers.servers import serve_in_subprocess
 
 StartServer = Callable[[int], EmbeddingsServer]
@@ -108,3 +109,23 @@ def test_a_new_dimension_needs_the_server_stopped(
 def test_the_local_provider_has_one_model(mnemo: Mnemo) -> None:
     refused = mnemo("reembed", "--model", "bge-small", "--provider", "local", expect=2)
     assert "the local provider has one model" in refused.stderr
+
+
+async def test_reembed_on_postgresql_keeps_the_dimension(
+    mnemo: Mnemo, embeddings_server: StartServer
+) -> None:
+    async with fresh_postgres_database() as url:
+        pg = {"MNEMO_DATABASE_URL": url}
+        ids = [mnemo("add", text, env=pg).stdout.strip() for text in TEXTS[:2]]
+        same, other = embeddings_server(384), embeddings_server(8)
+        mnemo("reembed", "--model", "fake-384", "--provider", "openai", "--base-url", same.url,
+              env=pg)  # fmt: skip
+        assert sorted(same.texts) == sorted(TEXTS[:2])
+        assert mnemo.search_ids(TEXTS[1], env={**pg, **remote(same, "fake-384")})[0] == ids[1]
+
+        refused = mnemo(
+            "reembed", "--model", "tiny-8", "--provider", "openai", "--base-url", other.url,
+            "--dimension", "8", "--allow-dimension-change", env=pg, expect=2,
+        )  # fmt: skip
+        assert "on PostgreSQL reembed keeps the dimension" in refused.stderr
+        assert other.texts == []

@@ -84,15 +84,24 @@ def reembed(
             "dimension": dimension or settings.embedder.dimension,
         }
     )
-    try:
-        target = build_embedder(settings.model_copy(update={"embedder": config}))
-    except ConfigurationError as exc:
-        fail(exc.message)
-    if target.model_name != model:
-        fail(f"the local provider has one model, {target.model_name}; --model {model} is not it")
+    target = _embedder(settings.model_copy(update={"embedder": config}))
     started = utcnow()
     count = run(_reembed(settings, target, job))
     _explain(config.provider, target, count, started)
+
+
+def _embedder(settings: Settings) -> Embedder:
+    """The new model's embedder (settings.embedder describes it)."""
+    try:
+        target = build_embedder(settings)
+    except ConfigurationError as exc:
+        fail(exc.message)
+    if target.model_name != settings.embedder.model:
+        fail(
+            f"the local provider has one model, {target.model_name}; "
+            f"--model {settings.embedder.model} is not it"
+        )
+    return target
 
 
 def _moment(text: str) -> datetime:
