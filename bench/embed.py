@@ -25,6 +25,8 @@ def main() -> int:
         print(f"{row['backend']!s:<28}{row['sentences_per_s']!s:>14}{row['query_p50_ms']!s:>14}")
     if args.skip_search:
         return 0
+    from bench.search_latency import measure_search  # needs the server's dependencies
+
     print(
         f"\nSearch over HTTP, {args.memories} memories in one user scope, {args.queries} queries:"
     )
