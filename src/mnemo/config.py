@@ -47,7 +47,7 @@ class RetrievalConfig(BaseModel):
     keyword_weight: float = 0.4
     keyword_floor: float = 5.0
     keyword_candidates: int = 200
-    rerank_window: int = 200
+    rerank_window: int = 50
 
 
 class JobsConfig(BaseModel):

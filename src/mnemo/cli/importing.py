@@ -94,7 +94,8 @@ def import_memories(
             f"{len(checkpoint.bad)} bad); pass --restart to import it again"
         )
         return
-    run(_import(settings, ImportJob(path, chosen, namespace, batch), checkpoint, total))
+    job = ImportJob(path, chosen, namespace, batch)
+    run(_import(settings, job, checkpoint, total), "interrupted: run it again to continue")
     _report(path, chosen, checkpoint)
 
 

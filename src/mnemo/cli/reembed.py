@@ -86,7 +86,7 @@ def reembed(
     )
     target = _embedder(settings.model_copy(update={"embedder": config}))
     started = utcnow()
-    count = run(_reembed(settings, target, job))
+    count = run(_reembed(settings, target, job), "interrupted: run it again to finish")
     _explain(config.provider, target, count, started)
 
 

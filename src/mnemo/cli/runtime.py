@@ -49,14 +49,17 @@ def fail(message: str, code: int = 2) -> NoReturn:
     raise typer.Exit(code=code)
 
 
-def run(work: Coroutine[Any, Any, T]) -> T:
-    """Run a command's coroutine; mnemo's own errors end it with their message, exit code 2."""
+def run(work: Coroutine[Any, Any, T], interrupted: str = "interrupted") -> T:
+    """Run a command's coroutine; mnemo's own errors end it with their message, exit code 2;
+    Ctrl-C with `interrupted`, exit code 130."""
     try:
         return asyncio.run(work)
     except MnemoError as exc:
         fail(exc.message)
     except RemoteEmbedderError as exc:
         fail(f"embedding server: {exc}")
+    except KeyboardInterrupt:
+        fail(interrupted, code=130)
 
 
 def configured_model(settings: Settings) -> tuple[str, int]:

@@ -201,14 +201,8 @@ class SQLiteStore(SQLiteSessions, SQLiteVectors):
         if query.text:
             keyword_rows = self._keyword_hits(conn, query, where.render(), where.params)
             result.keyword = dict(keyword_rows.values())
-        rowids = np.fromiter(
-            (
-                r[0]
-                for r in conn.execute(
-                    f"SELECT m.rowid FROM memories m WHERE {where.render()}", where.params
-                )
-            ),
-            dtype=np.int64,
+        rowids = _rowids(
+            conn, f"SELECT m.rowid FROM memories m WHERE {where.render()}", where.params
         )
         result.total = len(rowids)
         if query.vector is None or not len(rowids):
@@ -328,6 +322,14 @@ def _top_k(scores: np.ndarray, k: int) -> np.ndarray:
         return np.argsort(-scores, kind="stable")
     part = np.argpartition(-scores, k)[:k]
     return part[np.argsort(-scores[part], kind="stable")]
+
+
+def _rowids(conn: sqlite3.Connection, sql: str, params: list[SqlParam]) -> np.ndarray:
+    """Plain tuples, not sqlite3.Row: building a Row per id costs more than the query."""
+    cursor = conn.cursor()
+    cursor.row_factory = None
+    rows = cursor.execute(sql, params).fetchall()
+    return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
 
 
 def _keys_of(conn: sqlite3.Connection, rowids: list[int]) -> dict[int, tuple[str, str]]:
