@@ -180,7 +180,13 @@ async def recall_at_10(store: Store, corpus: Corpus, count: int) -> float:
     return found / (10 * count)
 
 
+def progress(row: Row, step: str) -> None:
+    """Long runs (1M memories take an hour or more) say where they are, on stderr."""
+    print(f"[{time.strftime('%H:%M:%S')}] {row.store} {row.memories:,}: {step}", file=sys.stderr)
+
+
 async def measure(store: Store, row: Row, corpus: Corpus, args: argparse.Namespace) -> Row:
+    progress(row, "loaded; timing searches")
     load_before = os.getloadavg()[0]
     user_q = search_queries(corpus, args.queries, seed=1, scoped=True)
     row.user_p50_ms, row.user_p95_ms = await timed_searches(store, user_q)
@@ -188,6 +194,7 @@ async def measure(store: Store, row: Row, corpus: Corpus, args: argparse.Namespa
     row.wide_p50_ms, row.wide_p95_ms = await timed_searches(store, wide_q)
     vector_q = search_queries(corpus, args.queries, seed=3, scoped=False, hybrid=False)
     row.wide_vector_p50_ms, row.wide_vector_p95_ms = await timed_searches(store, vector_q)
+    progress(row, "measuring recall")
     row.wide_recall_at_10 = await recall_at_10(store, corpus, args.recall_queries)
     # The machine may be shared: say how busy it was while searches were timed.
     row.notes.append(f"load average {load_before:.1f} -> {os.getloadavg()[0]:.1f}")
