@@ -72,10 +72,14 @@ async def test_pin_embedding_model_replaces_the_pinned_model(store: Store) -> No
         await store.ensure_embedding_model("model-a", 384)
 
 
-async def test_postgres_refuses_to_pin_another_dimension(store: Store) -> None:
-    if not isinstance(store, PostgresStore):
-        pytest.skip("the vector column's dimension is PostgreSQL's")
-    await store.ensure_embedding_model("model-a", 384)
-    with pytest.raises(EmbeddingModelMismatchError, match="keeps the dimension"):
-        await store.pin_embedding_model("model-b", 768)
-    await store.ensure_embedding_model("model-a", 384)
+async def test_postgres_refuses_to_pin_another_dimension(postgres_url: str) -> None:
+    """The vector column's dimension is PostgreSQL's own: a new model must keep it."""
+    store = PostgresStore(postgres_url, 384)
+    await store.open()
+    try:
+        await store.ensure_embedding_model("model-a", 384)
+        with pytest.raises(EmbeddingModelMismatchError, match="keeps the dimension"):
+            await store.pin_embedding_model("model-b", 768)
+        await store.ensure_embedding_model("model-a", 384)
+    finally:
+        await store.close()
