@@ -123,8 +123,8 @@ def _add_tag(where: WhereClause, dialect: SqlDialect, column: str, tag: TagFilte
         where.add(f"{column} IS NULL OR {column} <> {p}", tag.ne)
     elif tag.any is not None:
         where.add(f"{column} IN ({', '.join([p] * len(tag.any)) or 'NULL'})", *tag.any)
-    elif tag.none is not None:
-        marks = ", ".join([p] * len(tag.none)) or "NULL"
+    elif tag.none:  # "none of []" excludes nothing
+        marks = ", ".join([p] * len(tag.none))
         where.add(f"{column} IS NULL OR {column} NOT IN ({marks})", *tag.none)
     elif tag.all is not None:
         # A single-valued field holds "all" of a list only when the list has one distinct value.

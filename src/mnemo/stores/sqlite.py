@@ -26,6 +26,7 @@ from mnemo.stores.records import (
     memory_to_row,
 )
 from mnemo.stores.sql_filters import SqlParam, compile_filter
+from mnemo.stores.sqlite_index import IndexSync, prune_changes
 from mnemo.stores.sqlite_sessions import SQLiteSessions
 from mnemo.stores.sqlite_statements import (
     INSERT_EVENT as _INSERT_EVENT,
@@ -43,7 +44,7 @@ from mnemo.stores.sqlite_statements import (
     memory_params as _memory_params,
 )
 from mnemo.stores.sqlite_vectors import SQLiteVectors
-from mnemo.stores.vector_index import Vector, VectorIndex
+from mnemo.stores.vector_index import Vector, VectorIndex, index_scope
 
 
 class SQLiteDialect:
@@ -84,6 +85,7 @@ class SQLiteStore(SQLiteSessions, SQLiteVectors):
     def __init__(self, path: Path, dimension: int) -> None:
         super().__init__(path)
         self._index = VectorIndex(dimension)
+        self._sync = IndexSync(self._index)
 
     async def open(self) -> None:
         try:
@@ -130,6 +132,7 @@ class SQLiteStore(SQLiteSessions, SQLiteVectors):
                 )
                 conn.execute(_INSERT_MEMORY, _memory_params(m, record.vector))
             conn.executemany(_INSERT_EVENT, [event_to_row(e) for e in events])
+            prune_changes(conn)
 
         await self.db.write(work)
 
@@ -144,6 +147,7 @@ class SQLiteStore(SQLiteSessions, SQLiteVectors):
             for memory in changes.updates:
                 conn.execute(_UPDATE_FIELDS, memory_to_row(memory))
             conn.executemany(_INSERT_EVENT, [event_to_row(e) for e in changes.events])
+            prune_changes(conn)
 
         await self.db.write(work)
 
@@ -170,6 +174,7 @@ class SQLiteStore(SQLiteSessions, SQLiteVectors):
                 conn.execute("DELETE FROM memories WHERE namespace = ? AND id = ?", key)
                 conn.execute(_INSERT_MEMORY, _memory_params(memory, vector))
             conn.execute(_INSERT_EVENT, event_to_row(event))
+            prune_changes(conn)
 
         await self.db.write(work)
 
@@ -187,6 +192,7 @@ class SQLiteStore(SQLiteSessions, SQLiteVectors):
             conn.executemany(
                 _INSERT_EVENT, [event_to_row(e) for e in events if e.memory_id in deleted]
             )
+            prune_changes(conn)
             return deleted
 
         return await self.db.write(work)
@@ -201,19 +207,17 @@ class SQLiteStore(SQLiteSessions, SQLiteVectors):
         if query.text:
             keyword_rows = self._keyword_hits(conn, query, where.render(), where.params)
             result.keyword = dict(keyword_rows.values())
-        rowids = _rowids(
-            conn, f"SELECT m.rowid FROM memories m WHERE {where.render()}", where.params
-        )
-        result.total = len(rowids)
-        if query.vector is None or not len(rowids):
+        if query.vector is None:
+            result.total = _count(conn, where.render(), where.params)
             return result
-        self._index.add(
-            conn.execute(
-                "SELECT rowid, embedding FROM memories WHERE rowid > ? ORDER BY rowid",
-                (self._index.max_rowid,),
-            )
-        )
-        scores = self._index.similarities(rowids, query.vector)
+        self._sync.sync(conn)
+        if index_scope(query.filter) is not None:
+            scored = self._index.search_scope(query.filter, query.now, query.vector)
+        else:
+            sql = f"SELECT m.rowid FROM memories m WHERE {where.render()}"
+            scored = self._index.search_rowids(_rowids(conn, sql, where.params), query.vector)
+        rowids, scores = scored.rowids, scored.scores
+        result.total = len(rowids)
         if query.max_distance is not None:
             result.total = int(np.count_nonzero(1.0 - scores <= query.max_distance))
         chosen = {int(rowids[i]): float(scores[i]) for i in _top_k(scores, query.vector_limit)}
@@ -322,6 +326,11 @@ def _top_k(scores: np.ndarray, k: int) -> np.ndarray:
         return np.argsort(-scores, kind="stable")
     part = np.argpartition(-scores, k)[:k]
     return part[np.argsort(-scores[part], kind="stable")]
+
+
+def _count(conn: sqlite3.Connection, where: str, params: list[SqlParam]) -> int:
+    sql = f"SELECT COUNT(*) FROM memories m WHERE {where}"
+    return int(conn.execute(sql, params).fetchone()[0])
 
 
 def _rowids(conn: sqlite3.Connection, sql: str, params: list[SqlParam]) -> np.ndarray:
