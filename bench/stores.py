@@ -222,14 +222,19 @@ async def run_postgres(corpus: Corpus, args: argparse.Namespace) -> Row:
     async with await psycopg.AsyncConnection.connect(
         f"{args.pg_server}/postgres", autocommit=True
     ) as admin:
-        await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        await admin.execute(f"CREATE DATABASE {name}")
         url = f"{args.pg_server}/{name}"
+        reused = args.reuse and await _loaded(admin, name, url, len(corpus.texts))
+        if not reused:
+            await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            await admin.execute(f"CREATE DATABASE {name}")
         store = PostgresStore(url, DIMENSION, ef_search=args.ef_search)
         await store.open()
         try:
             shared_buffers = await admin.execute("SHOW shared_buffers")
             row.notes.append(f"shared_buffers {(await shared_buffers.fetchone() or ['?'])[0]}")
+            if reused:
+                row.notes.append("reused a database loaded by an earlier run (--reuse)")
+                return await measure(store, row, corpus, args)
             api_rows = min(API_ROWS, len(corpus.texts))
             row.api_ingest_per_s = await api_ingest(store, corpus, api_rows)
             started = time.perf_counter()
@@ -241,6 +246,20 @@ async def run_postgres(corpus: Corpus, args: argparse.Namespace) -> Row:
             await store.close()
             if not args.keep:
                 await admin.execute(f"DROP DATABASE {name} WITH (FORCE)")
+
+
+async def _loaded(admin: psycopg.AsyncConnection[Any], name: str, url: str, rows: int) -> bool:
+    """Whether an earlier --keep run left this database fully loaded (same corpus size)."""
+    cursor = await admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
+    if await cursor.fetchone() is None:
+        return False
+    async with await psycopg.AsyncConnection.connect(url) as conn:
+        try:
+            count = await conn.execute("SELECT count(*) FROM memories")
+        except psycopg.Error:
+            return False
+        found = await count.fetchone()
+    return found is not None and int(found[0]) == rows
 
 
 def _rate(rows: int, seconds: float) -> float:
@@ -302,6 +321,11 @@ def main() -> int:
     parser.add_argument("--ef-search", type=int, default=HNSW_EF_SEARCH)
     parser.add_argument("--data-dir", default=None, help="where the SQLite files go")
     parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL databases")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="measure a database an earlier --keep run loaded, instead of loading it again",
+    )
     args = parser.parse_args()
     args.sizes = [parse_size(s) for s in args.sizes.split(",")]
     args.stores = args.stores.split(",")

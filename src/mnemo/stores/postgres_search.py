@@ -87,7 +87,9 @@ class CandidateSearch:
         total = counted if is_narrow else await _estimate(conn, where, at_least=counted)
         result = CandidateSet(total=total)
         if query.text:
-            result.keyword = await _keyword_hits(conn, where, query.text, query.keyword_limit)
+            result.keyword = await _keyword_hits(
+                conn, where, query.text, query.keyword_limit, is_narrow
+            )
         if query.vector is None or not total:
             return result
         vector = np.asarray(query.vector, dtype=np.float32)
@@ -156,20 +158,31 @@ async def _estimate(conn: Connection, where: WhereClause, at_least: int) -> int:
 
 
 async def _keyword_hits(
-    conn: Connection, where: WhereClause, text: str, limit: int
+    conn: Connection, where: WhereClause, text: str, limit: int, is_narrow: bool
 ) -> dict[Key, float]:
-    """Rows whose text matches any query term, best ts_rank_cd first (ties: newest first)."""
+    """Rows whose text matches any query term, best ts_rank_cd first (ties: newest first).
+
+    In a narrow scope the scoped rows are read first and their tsvectors matched one by one:
+    the GIN index would gather every match in the namespace (tens of thousands of rows for
+    a common word at 1M memories) only for the filter to drop nearly all of them.
+    """
     terms = keyword_terms(text)
     if not terms:
         return {}
     # keyword_terms yields runs of letters and digits only, so quoting each is safe.
     query = " | ".join(f"'{term}'" for term in terms)
-    sql = (
+    select = (
         "SELECT m.namespace, m.id, ts_rank_cd(m.tsv, q.query) AS score "
-        "FROM memories m, to_tsquery('english', %s) AS q(query) "
-        f"WHERE m.tsv @@ q.query AND {where.render()} ORDER BY score DESC, m.seq DESC LIMIT %s"
+        "FROM {rows} m, to_tsquery('english', %s) AS q(query) WHERE m.tsv @@ q.query"
     )
-    params: list[SqlParam] = [query, *where.params, limit]
+    order = " ORDER BY score DESC, m.seq DESC LIMIT %s"
+    if is_narrow:
+        scoped = f"SELECT m.namespace, m.id, m.seq, m.tsv FROM memories m WHERE {where.render()}"
+        sql = f"WITH scoped AS MATERIALIZED ({scoped}) {select.format(rows='scoped')}{order}"
+        params: list[SqlParam] = [*where.params, query, limit]
+    else:
+        sql = f"{select.format(rows='memories')} AND {where.render()}{order}"
+        params = [query, *where.params, limit]
     cursor = await conn.execute(sql, params)
     return {(r["namespace"], r["id"]): float(r["score"]) for r in await cursor.fetchall()}
 
