@@ -32,12 +32,18 @@ class LLMConfig(BaseModel):
 
 
 class LimitsConfig(BaseModel):
-    max_body_bytes: int = 1_048_576
-    max_text_bytes: int = 32_768
-    max_page_size: int = 100
-    max_messages_per_request: int = 1_000
-    max_memories_per_request: int = 1_000
-    max_ids_per_request: int = 1_000
+    """Caps on what one request (or one namespace) may ask for; over a cap is a clear 4xx."""
+
+    max_body_bytes: int = Field(1_048_576, ge=1)
+    max_text_bytes: int = Field(32_768, ge=1)
+    max_page_size: int = Field(100, ge=1)
+    max_messages_per_request: int = Field(1_000, ge=1)
+    max_memories_per_request: int = Field(1_000, ge=1)
+    max_ids_per_request: int = Field(1_000, ge=1)
+    # Values one search filter compares against (list items, metadata keys, operators); the
+    # DSL is flat (field -> operator -> value), so this, not depth, bounds a filter's cost.
+    max_filter_clauses: int = Field(100, ge=1)
+    max_keys_per_namespace: int = Field(100, ge=1)  # active (unrevoked) stored keys
 
 
 class RetrievalConfig(BaseModel):

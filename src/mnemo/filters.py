@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from mnemo.errors import InvalidRequestError
 from mnemo.models import MemoryType
 
 _FORBID = ConfigDict(extra="forbid", populate_by_name=True)
@@ -35,6 +36,10 @@ class TagFilter(BaseModel):
         if len(used) > 1:
             raise ValueError(f"a tag filter takes one operator, got {used}")
         return self
+
+    def clause_count(self) -> int:
+        """How many values this filter compares against (each item of a list counts)."""
+        return sum(len(v) if isinstance(v, list) else 1 for _, v in self if v is not None)
 
     def allowed_values(self) -> set[str] | None:
         """The finite set of values this filter admits, or None if it is open-ended."""
@@ -86,6 +91,9 @@ class NumberFilter(BaseModel):
         if self.between is not None and self.between[0] > self.between[1]:
             raise ValueError("between takes [low, high] with low <= high")
         return self
+
+    def clause_count(self) -> int:
+        return sum(len(v) if isinstance(v, tuple) else 1 for _, v in self if v is not None)
 
 
 def to_epoch(value: object) -> object:
@@ -151,3 +159,23 @@ class MemoryFilter(BaseModel):
         if unknown and value.startswith is None:
             raise ValueError(f"unknown memory_type {unknown}; known: {sorted(known)}")
         return value
+
+    def clause_count(self) -> int:
+        """How many values the whole filter compares against: operator values, list items,
+        metadata keys and ids. The DSL is flat (field -> operator -> value; anything nested
+        deeper is refused by validation), so this is what bounds the work a filter asks for."""
+        count = len(self.ids or []) + len(self.content_hashes or []) + len(self.metadata or {})
+        for _, value in self:
+            if isinstance(value, TagFilter | NumberFilter):
+                count += value.clause_count()
+        return count
+
+
+def check_filter_size(memory_filter: MemoryFilter, max_clauses: int) -> None:
+    """Refuse a client's filter with more than `max_clauses` values (LimitsConfig)."""
+    count = memory_filter.clause_count()
+    if count > max_clauses:
+        raise InvalidRequestError(
+            f"the filter compares against {count} values; the limit is {max_clauses} "
+            "(list items, metadata keys and operators all count)"
+        )

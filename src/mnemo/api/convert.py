@@ -13,7 +13,7 @@ from mnemo.api.schemas import (
 )
 from mnemo.config import LimitsConfig, RetrievalConfig
 from mnemo.errors import InvalidRequestError, PayloadTooLargeError
-from mnemo.filters import MemoryFilter
+from mnemo.filters import MemoryFilter, check_filter_size
 from mnemo.models import Session
 from mnemo.retrieval.pipeline import ScoredMemory, SearchMode, SearchQuery
 from mnemo.retrieval.scoring import FusionWeights, RecencyParams
@@ -40,13 +40,24 @@ def check_count(count: int, limit: int, what: str) -> None:
         raise InvalidRequestError(f"too many {what}: {count}; the limit is {limit} per request")
 
 
+def page_size(
+    limit: int | None, limits: LimitsConfig, default: int = 20, name: str = "limit"
+) -> int:
+    """The page size asked for (the default, capped, when none is), or 400 over the cap."""
+    if limit is None:
+        return min(default, limits.max_page_size)
+    if limit > limits.max_page_size:
+        raise InvalidRequestError(f"{name} may be at most {limits.max_page_size}")
+    return limit
+
+
 def search_query(
     body: SearchRequestIn, limits: LimitsConfig, retrieval: RetrievalConfig
 ) -> SearchQuery:
     check_text(body.text, limits, "search text")
-    if body.limit > limits.max_page_size:
-        raise InvalidRequestError(f"limit may be at most {limits.max_page_size}")
+    page_size(body.limit, limits)
     memory_filter = MemoryFilter(**{f: getattr(body, f) for f in _FILTER_FIELDS})
+    check_filter_size(memory_filter, limits.max_filter_clauses)
     vector, keyword = retrieval.vector_weight, retrieval.keyword_weight
     if body.hybrid_alpha is not None:
         vector, keyword = body.hybrid_alpha, 1.0 - body.hybrid_alpha

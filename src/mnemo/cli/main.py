@@ -11,13 +11,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from mnemo.auth.keys import generate_key
+from mnemo.auth.issuing import issue_key
 from mnemo.cli import exporting, importing, memories, reembed, sessions, stats
 from mnemo.cli.stores import opened_store
 from mnemo.config import Settings
 from mnemo.errors import ConfigurationError, MnemoError
 from mnemo.logs import log_config
-from mnemo.models import Scope, utcnow
+from mnemo.models import ApiKey, Scope, utcnow
 
 app = typer.Typer(help="mnemo: a long-term memory server for LLM agents.", no_args_is_help=True)
 keys_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
@@ -153,15 +153,18 @@ def keys_create(
         scope_list = [Scope(s.strip()) for s in scopes.split(",") if s.strip()]
     except ValueError:
         _fail(f"unknown scope in {scopes!r}; use read, write, admin")
-    plaintext, record = generate_key(
-        namespace=namespace, user_id=user, scopes=scope_list, name=name, rate_tier=tier
-    )
 
-    async def run() -> None:
+    async def run() -> tuple[str, ApiKey]:
         async with opened_store(settings) as store:
-            await store.add_api_key(record)
+            return await issue_key(
+                store, settings.limits.max_keys_per_namespace, namespace=namespace,
+                user_id=user, scopes=scope_list, name=name, rate_tier=tier,
+            )  # fmt: skip
 
-    asyncio.run(run())
+    try:
+        plaintext, record = asyncio.run(run())
+    except MnemoError as exc:
+        _fail(exc.message)
     if sys.stdout.isatty():
         console.print(
             f"key id {record.id} (namespace {namespace}); store it now, it is not shown again:"

@@ -110,9 +110,7 @@ class MemoryService:
 
     async def get(self, who: Principal, memory_id: str, namespace: str | None = None) -> Memory:
         require(who, Scope.READ)
-        scope_ns = who.namespace or namespace
-        if who.namespace is not None and namespace not in (None, who.namespace):
-            raise ForbiddenError(f"this API key is bound to namespace '{who.namespace}'")
+        scope_ns = _scope_namespace(who, namespace)
         found = [
             m
             for m in await self._store.get_memories(scope_ns, [memory_id])
@@ -158,7 +156,7 @@ class MemoryService:
         actor: str = "api",
     ) -> list[str]:
         require(who, Scope.WRITE)
-        scope_ns = who.namespace or namespace
+        scope_ns = _scope_namespace(who, namespace)
         found = [
             m
             for m in await self._store.get_memories(scope_ns, list(memory_ids))
@@ -291,6 +289,14 @@ class MemoryService:
         )
         page = await self._store.list_memories(twin_filter, now, limit=5, offset=0)
         return any(m.id != memory.id and m.user_id == memory.user_id for m in page.items)
+
+
+def _scope_namespace(who: Principal, namespace: str | None) -> str | None:
+    """Where to look a memory up: a bound key's own namespace (naming another is a 403), or
+    the one an operator key names (None: every namespace)."""
+    if who.namespace is not None and namespace not in (None, who.namespace):
+        raise ForbiddenError(f"this API key is bound to namespace '{who.namespace}'")
+    return who.namespace or namespace
 
 
 def _session_filter(

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
+from mnemo.api.convert import check_count
 from mnemo.api.deps import PrincipalDep, ServicesDep
 from mnemo.api.schemas import AckOut
 from mnemo.services.forgetting import ForgetScope
@@ -60,7 +61,11 @@ async def forget(
     pinned_ids: Annotated[list[str] | None, Query()] = None,
 ) -> ForgetOut:
     """Dry run by default: the answer lists exactly what a real run would delete."""
+    limits = services.settings.limits
+    pinned = [*(body.pinned_ids or []), *(pinned_ids or [])]
+    check_count(len(pinned), limits.max_ids_per_request, "pinned ids")
     p = body.policy
+    check_count(len(p.memory_type_allowlist or []), limits.max_filter_clauses, "memory types")
     policy = ForgetPolicy(
         p.max_age_days, p.max_inactive_days, p.budget,
         tuple(p.memory_type_allowlist) if p.memory_type_allowlist else None, p.hard_age_multiplier,
@@ -70,7 +75,6 @@ async def forget(
         body.limit or limit,
     )  # fmt: skip
     is_dry = dry_run if body.dry_run is None else body.dry_run
-    pinned = [*(body.pinned_ids or []), *(pinned_ids or [])]
     result = await services.forgetting.forget(who, policy, scope, is_dry, pinned)
     return ForgetOut(**vars(result))
 

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, JsonValue
 
+from mnemo.api.convert import page_size
 from mnemo.api.deps import PrincipalDep, ServicesDep
 from mnemo.auth.access import require, resolve_namespace
 from mnemo.errors import TaskNotFoundError
@@ -84,12 +85,12 @@ async def list_tasks(
     services: ServicesDep,
     state: Annotated[TaskStatus | None, Query(description="Internal status filter")] = None,
     namespace: Annotated[str | None, Query()] = None,
-    limit: Annotated[int, Query(ge=1)] = 20,
+    limit: Annotated[int | None, Query(ge=1, description="Page size (default 20)")] = None,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> TaskListOut:
     """Newest first; e.g. ?state=dead lists the work that failed for good."""
     require(who, Scope.READ)
     ns = resolve_namespace(who, namespace, services.settings.default_namespace)
-    limit = min(limit, services.settings.limits.max_page_size)
-    page = await services.jobs.queue.list(ns, state, limit, offset)
+    size = page_size(limit, services.settings.limits)
+    page = await services.jobs.queue.list(ns, state, size, offset)
     return TaskListOut(tasks=[TaskOut.of(t) for t in page.items], total=page.total)

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field, computed_field
 
+from mnemo.api.convert import page_size
 from mnemo.api.deps import PrincipalDep, ServicesDep
 from mnemo.api.schemas import AckOut
 from mnemo.stores.webhook_store import DeliveryAttempt, DeliveryStatus, Webhook, WebhookDelivery
@@ -133,9 +134,9 @@ async def list_deliveries(
     who: PrincipalDep,
     services: ServicesDep,
     namespace: NamespaceParam = None,
-    limit: Annotated[int, Query(ge=1)] = 20,
+    limit: Annotated[int | None, Query(ge=1, description="Page size (default 20)")] = None,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> DeliveryListOut:
-    limit = min(limit, services.settings.limits.max_page_size)
-    page = await services.jobs.webhooks.deliveries(who, webhook_id, namespace, limit, offset)
+    size = page_size(limit, services.settings.limits)
+    page = await services.jobs.webhooks.deliveries(who, webhook_id, namespace, size, offset)
     return DeliveryListOut(deliveries=[DeliveryOut.of(d) for d in page.items], total=page.total)

@@ -1,0 +1,283 @@
+"""Load: concurrent clients mixing writes and searches against one `mnemo serve` on SQLite and
+two `mnemo serve` replicas on one PostgreSQL database; throughput, p50/p95/p99, errors.
+
+    .venv/bin/python bench/load.py                          # 50 clients, 60 s, both setups
+    .venv/bin/python bench/load.py --duration 10 --clients 10 --setups sqlite
+
+Each setup gets fresh servers on free ports (fresh data folders; a fresh PostgreSQL database
+on 127.0.0.1:5432, dropped afterwards), stored keys of a few tenants on a roomy rate-limit
+tier, and some seeded memories. Every client is a closed loop (send, wait for the answer,
+optionally think, send again) on one replica (round-robin over the replicas), picking each
+request at random: PUT working memory with two new turns, POST long-term memories, or a search
+in its own user's scope or the whole namespace. Results: a table on stdout, JSON and a PNG in
+bench/results/. Target (issue 7): zero errors and p99 under 250 ms.
+
+The clients run in this process, on the same machine as the servers: on a small machine they
+compete for the same cores, and a closed loop with no think time measures saturation (by
+Little's law, mean latency = clients / throughput).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator
+from contextlib import ExitStack, asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+
+if __package__ in (None, ""):  # run as `python bench/load.py`: make `bench`, `tests` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tests.contract.conftest import fresh_postgres_database  # noqa: E402
+from tests.helpers.servers import serve_in_subprocess  # noqa: E402
+
+from bench.load_report import Sample, print_table, save_json, save_plot, summarise  # noqa: E402
+from bench.search_latency import synthetic_texts  # noqa: E402
+from bench.synthetic_memories import query_texts  # noqa: E402
+from mnemo.auth.issuing import issue_key  # noqa: E402
+from mnemo.cli.stores import opened_store  # noqa: E402
+from mnemo.config import Settings  # noqa: E402
+
+RESULTS = Path(__file__).resolve().parent / "results"
+SETUPS = ("sqlite", "postgres")
+TENANTS = 5  # namespaces, one stored key each; client i works in tenant i % TENANTS
+BENCH_TIER = "load"
+OPERATIONS = ("put_working_memory", "create_memories", "search")
+MIX = (0.3, 0.2, 0.5)  # how often each operation is picked
+WINDOW = 10  # turns a client keeps sending in its working memory (PUT replaces the session)
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    urls: list[str]
+    keys: list[str]  # one per tenant
+
+
+def server_env(database_url: str | None) -> dict[str, str]:
+    """A roomy rate-limit tier for the bench keys (the limiter still runs on every request)."""
+    tiers = {"standard": "100/minute; 20/10 seconds", BENCH_TIER: "10000000/minute", "operator": ""}
+    env = {"MNEMO_RATE_LIMITS__TIERS": json.dumps(tiers), "MNEMO_OBSERVABILITY__JSON_LOGS": "false"}
+    env["MNEMO_DATABASE_URL"] = database_url or ""
+    return env
+
+
+async def make_keys(settings: Settings) -> list[str]:
+    async with opened_store(settings) as store:
+        cap = settings.limits.max_keys_per_namespace
+        return [
+            (await issue_key(store, cap, namespace=f"load-{t}", rate_tier=BENCH_TIER))[0]
+            for t in range(TENANTS)
+        ]
+
+
+@asynccontextmanager
+async def sqlite_target(folder: Path) -> AsyncIterator[Target]:
+    data = folder / "sqlite"
+    keys = await make_keys(Settings(data_dir=data, database_url=None))
+    with serve_in_subprocess(data, server_env(None)) as url:
+        yield Target("sqlite, 1 server", [url], keys)
+
+
+@asynccontextmanager
+async def postgres_target(folder: Path, replicas: int) -> AsyncIterator[Target]:
+    async with fresh_postgres_database() as database_url:
+        keys = await make_keys(Settings(data_dir=folder / "pg-keys", database_url=database_url))
+        env = server_env(database_url)
+        with ExitStack() as servers:
+            urls = [
+                servers.enter_context(serve_in_subprocess(folder / f"pg-{i}", env))
+                for i in range(replicas)
+            ]
+            yield Target(f"postgres, {replicas} replicas", urls, keys)
+
+
+async def seed(target: Target, clients: int, per_tenant: int) -> None:
+    """Memories for every tenant (spread over the clients' users), and a first search on every
+    replica, so that no client pays for loading the embedding model."""
+    texts = synthetic_texts(per_tenant * TENANTS, seed=3)
+    async with httpx.AsyncClient(timeout=600) as http:
+        for t, key in enumerate(target.keys):
+            mine = texts[t * per_tenant : (t + 1) * per_tenant]
+            for start in range(0, len(mine), 100):
+                memories = [
+                    {"text": text, "user_id": f"user-{(start + j) % clients}"}
+                    for j, text in enumerate(mine[start : start + 100])
+                ]
+                response = await http.post(
+                    f"{target.urls[0]}/v1/long-term-memory/",
+                    json={"memories": memories},
+                    headers={"X-API-Key": key},
+                )
+                response.raise_for_status()
+        for url in target.urls:
+            warm = await http.post(
+                f"{url}/v1/long-term-memory/search",
+                json={"text": "warm up", "limit": 1},
+                headers={"X-API-Key": target.keys[0]},
+            )
+            warm.raise_for_status()
+
+
+@dataclass
+class Client:
+    """One agent: its tenant's key, its user, its session and the turns it keeps sending."""
+
+    number: int
+    key: str
+    rng: random.Random
+    texts: list[str]
+    queries: list[str]
+    turns: list[dict[str, str]]
+    sent: int = 0
+
+    def request(self) -> tuple[str, str, str, dict[str, object]]:
+        """(operation, method, path, body) of the next request, picked at random."""
+        operation = self.rng.choices(OPERATIONS, MIX)[0]
+        user = f"user-{self.number}"
+        if operation == "put_working_memory":
+            now = datetime.now(UTC).isoformat()
+            for role in ("user", "assistant"):
+                self.sent += 1
+                content = self.rng.choice(self.texts)
+                turn_id = f"c{self.number}-t{self.sent}"
+                self.turns.append({"id": turn_id, "role": role, "content": content,
+                                   "created_at": now})  # fmt: skip
+            self.turns = self.turns[-WINDOW:]
+            body: dict[str, object] = {"messages": self.turns, "user_id": user}
+            return operation, "PUT", f"/v1/working-memory/session-{self.number}", body
+        if operation == "create_memories":
+            count = self.rng.randint(1, 3)
+            memories = [
+                {"text": self.rng.choice(self.texts), "user_id": user} for _ in range(count)
+            ]
+            return operation, "POST", "/v1/long-term-memory/", {"memories": memories}
+        body = {"text": self.rng.choice(self.queries), "limit": 10}
+        if self.rng.random() < 0.7:  # mostly in the user's own scope, sometimes namespace-wide
+            body["user_id"] = {"eq": user}
+        return operation, "POST", "/v1/long-term-memory/search", body
+
+
+async def run_client(
+    client: Client, http: httpx.AsyncClient, started: float, deadline: float, think_s: float
+) -> list[Sample]:
+    samples = []
+    headers = {"X-API-Key": client.key}
+    while time.perf_counter() < deadline:
+        operation, method, path, body = client.request()
+        sent = time.perf_counter()
+        try:
+            response = await http.request(method, path, json=body, headers=headers)
+            status = str(response.status_code)
+        except httpx.HTTPError as exc:
+            status = type(exc).__name__
+        done = time.perf_counter()
+        samples.append(Sample(operation, status, (done - sent) * 1000, sent - started))
+        if think_s:
+            await asyncio.sleep(client.rng.uniform(0, 2 * think_s))
+    return samples
+
+
+async def drive(target: Target, args: argparse.Namespace) -> tuple[list[Sample], float]:
+    """All clients at once for the duration; returns every request and the elapsed seconds."""
+    texts = synthetic_texts(2_000, seed=5)
+    queries = query_texts(500)
+    limits = httpx.Limits(max_connections=args.clients, max_keepalive_connections=args.clients)
+    https = [httpx.AsyncClient(base_url=url, timeout=120, limits=limits) for url in target.urls]
+    clients = [
+        Client(i, target.keys[i % TENANTS], random.Random(i), texts, queries, [])
+        for i in range(args.clients)
+    ]
+    try:
+        started = time.perf_counter()
+        deadline = started + args.duration
+        runs = [
+            run_client(c, https[c.number % len(https)], started, deadline, args.think_ms / 1000)
+            for c in clients
+        ]
+        per_client = await asyncio.gather(*runs)
+        elapsed = time.perf_counter() - started
+    finally:
+        for http in https:
+            await http.aclose()
+    return [s for samples in per_client for s in samples], elapsed
+
+
+async def measure(name: str, folder: Path, args: argparse.Namespace) -> dict[str, object]:
+    target_of = (
+        sqlite_target(folder) if name == "sqlite" else postgres_target(folder, args.replicas)
+    )
+    async with target_of as target:
+        print(f"{target.name}: seeding {args.seed_per_tenant * TENANTS} memories ...", flush=True)
+        await seed(target, args.clients, args.seed_per_tenant)
+        print(f"{target.name}: {args.clients} clients for {args.duration:g} s ...", flush=True)
+        samples, elapsed = await drive(target, args)
+    return summarise(target.name, samples, elapsed)
+
+
+async def main_async(args: argparse.Namespace) -> list[dict[str, object]]:
+    results = []
+    with tempfile.TemporaryDirectory(prefix="mnemo-load-") as folder:
+        for name in args.setups:
+            results.append(await measure(name, Path(folder), args))
+    return results
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--duration", type=float, default=60.0, help="seconds of load per setup")
+    parser.add_argument("--clients", type=int, default=50, help="concurrent clients")
+    parser.add_argument(
+        "--setups", default=",".join(SETUPS), help="comma-separated: sqlite,postgres"
+    )
+    parser.add_argument(
+        "--replicas", type=int, default=2, help="mnemo serve replicas on PostgreSQL"
+    )
+    parser.add_argument(
+        "--seed-per-tenant", type=int, default=100, help="memories per tenant first"
+    )
+    parser.add_argument(
+        "--think-ms", type=float, default=0.0, help="mean pause between requests (0: closed loop)"
+    )
+    parser.add_argument("--out", type=Path, default=RESULTS / "load.json", help="JSON results")
+    args = parser.parse_args(argv)
+    args.setups = [s.strip() for s in args.setups.split(",") if s.strip()]
+    unknown = set(args.setups) - set(SETUPS)
+    if unknown or args.clients < 1 or args.duration <= 0:
+        parser.error(f"bad --setups {sorted(unknown)}, --clients or --duration")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    load_before = os.getloadavg()
+    results = asyncio.run(main_async(args))
+    machine = {
+        "cpus": os.cpu_count(),
+        "loadavg_before": load_before,
+        "loadavg_after": os.getloadavg(),
+    }
+    print_table(results, args, machine)
+    save_json(args.out, results, args, machine)
+    plot = args.out.with_suffix(".png")
+    if save_plot(plot, results):
+        print(f"wrote {args.out} and {plot}")
+    else:
+        print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
