@@ -25,6 +25,7 @@ from mnemo.models import (
     Session,
     utcnow,
 )
+from mnemo.stores import postgres_db
 from mnemo.stores.base import CandidateQuery, ChangeSet, Store, VectorRecord
 from mnemo.stores.migrations import load_migrations
 from mnemo.stores.postgres import PostgresStore
@@ -75,7 +76,9 @@ async def test_migrations_are_applied_once(postgres_url: str) -> None:
     again = PostgresStore(postgres_url, DIMENSION)
     await again.open()
     try:
-        assert [m.version for m in first.applied_migrations] == [1]
+        assert [m.version for m in first.applied_migrations] == [
+            m.version for m in load_migrations("postgres")
+        ]
         assert again.applied_migrations == []
         assert [m.id for m in await again.get_memories("ns", ["m0"])] == ["m0"]
     finally:
@@ -152,6 +155,21 @@ async def test_outage_is_unavailable_then_recovers(
     finally:
         await admin_execute(f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS true')
     assert [m.id for m in await until_available(pg_store)] == ["m0"]
+
+
+async def test_idle_connections_killed_by_a_restart_are_replaced_unseen(
+    pg_store: PostgresStore, postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A connection idle in the pool is checked before use (one that was busy a moment ago
+    is trusted, saving a round trip per query); a dead idle one never reaches a request."""
+    await pg_store.upsert_memories(random_records(1, 1), [])
+    monkeypatch.setattr(postgres_db, "CHECK_AFTER_IDLE_S", 0.0)
+    database = postgres_url.rsplit("/", 1)[1]
+    await admin_execute(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", database
+    )
+    await asyncio.sleep(0.05)
+    assert [m.id for m in await pg_store.get_memories("ns", ["m0"])] == ["m0"]
 
 
 async def until_available(store: PostgresStore, deadline_s: float = 20.0) -> list[Memory]:
