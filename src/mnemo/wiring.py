@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 
 from mnemo.api.rate_limit import RateLimiter
@@ -39,9 +38,7 @@ from mnemo.services.webhooks import WebhookService
 from mnemo.services.working_memory import WorkingMemoryService
 from mnemo.stores.base import Store
 from mnemo.stores.batch_store import BatchStore
-from mnemo.stores.sqlite_db import SQLiteDatabase
-
-log = logging.getLogger(__name__)
+from mnemo.stores.webhook_store import WebhookStore
 
 
 @dataclass(frozen=True)
@@ -175,21 +172,9 @@ def build_intelligence(llm: LLM | None) -> Intelligence:
 
 
 def build_jobs(settings: Settings, store: Store) -> Jobs:
-    """The task queue and webhooks live in the store's own database."""
-    from mnemo.jobs.sqlite_queue import SQLiteTaskQueue
-    from mnemo.stores.sqlite import SQLiteStore
-    from mnemo.stores.sqlite_batches import SQLiteBatchStore
-    from mnemo.stores.sqlite_webhooks import SQLiteWebhookStore
-
+    """The task queue, webhooks and message batches live in the store's own database."""
     config = settings.jobs
-    if isinstance(store, SQLiteStore):
-        db, owns = store.db, False
-    else:  # until jobs/postgres_queue.py exists: a local file, fine for a single node only
-        path = settings.data_dir / "jobs.db"
-        log.warning("no PostgreSQL task queue yet: tasks live in %s (single node only)", path)
-        db, owns = SQLiteDatabase(path), True
-    queue = SQLiteTaskQueue(db, default_max_attempts=config.max_attempts, owns_database=owns)
-    hooks = SQLiteWebhookStore(db)
+    queue, hooks, batches = build_job_tables(store, config.max_attempts)
     hook_config = settings.webhooks
     deliverer = WebhookDeliverer(
         hooks, allow_private=hook_config.allow_private, timeout_s=hook_config.timeout_s
@@ -207,7 +192,30 @@ def build_jobs(settings: Settings, store: Store) -> Jobs:
         max_per_namespace=hook_config.max_webhooks_per_namespace,
         max_attempts=hook_config.max_attempts,
     )
-    return Jobs(queue, registry, worker, webhooks, deliverer, SQLiteBatchStore(db))
+    return Jobs(queue, registry, worker, webhooks, deliverer, batches)
+
+
+def build_job_tables(store: Store, max_attempts: int) -> tuple[TaskQueue, WebhookStore, BatchStore]:
+    """Tasks, webhooks and batches on the store's own database (a PostgreSQL store's pool is
+    shared by every replica and `mnemo worker`, so they share one queue)."""
+    from mnemo.stores.postgres import PostgresStore
+    from mnemo.stores.sqlite import SQLiteStore
+
+    if isinstance(store, SQLiteStore):
+        from mnemo.jobs.sqlite_queue import SQLiteTaskQueue
+        from mnemo.stores.sqlite_batches import SQLiteBatchStore
+        from mnemo.stores.sqlite_webhooks import SQLiteWebhookStore
+
+        queue: TaskQueue = SQLiteTaskQueue(store.db, default_max_attempts=max_attempts)
+        return queue, SQLiteWebhookStore(store.db), SQLiteBatchStore(store.db)
+    if isinstance(store, PostgresStore):
+        from mnemo.jobs.postgres_queue import PostgresTaskQueue
+        from mnemo.stores.postgres_batches import PostgresBatchStore
+        from mnemo.stores.postgres_webhooks import PostgresWebhookStore
+
+        queue = PostgresTaskQueue(store.db, default_max_attempts=max_attempts)
+        return queue, PostgresWebhookStore(store.db), PostgresBatchStore(store.db)
+    raise ConfigurationError(f"no task queue for a {type(store).__name__}")
 
 
 def build_rate_limiter(settings: Settings) -> RateLimiter | None:

@@ -1,22 +1,28 @@
-"""Fixtures for background work: fast settings, the app, a side queue, a fake clock."""
+"""Fixtures for background work: fast settings, the app, a side queue, a fake clock; each on
+SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
 
 from mnemo.app import create_app
+from mnemo.cli.stores import opened_store
 from mnemo.config import JobsConfig, Settings, WebhooksConfig
 from mnemo.embedders.local import LocalEmbedder
+from mnemo.jobs.queue import TaskQueue
 from mnemo.jobs.registry import TaskRegistry
-from mnemo.jobs.sqlite_queue import SQLiteTaskQueue
+from mnemo.jobs.sql_queue import SqlTaskQueue
 from mnemo.jobs.worker import Worker, WorkerOptions
-from mnemo.stores.sqlite_db import SQLiteDatabase
+from mnemo.wiring import build_job_tables
+from tests.contract.conftest import fresh_postgres_database
 from tests.helpers.servers import serve_in_thread
+from tests.jobs.backends import BACKENDS, Backend, fresh_backend
 
 TEST_TASK_MODULE = "tests.jobs.task_types"
 
@@ -34,10 +40,21 @@ def fast_jobs(**overrides: object) -> JobsConfig:
     return JobsConfig.model_validate({**base, **overrides})
 
 
+@pytest.fixture(params=BACKENDS)
+async def database_url(request: pytest.FixtureRequest) -> AsyncIterator[str | None]:
+    """None: the app's default SQLite file; else a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        yield None
+        return
+    async with fresh_postgres_database() as url:
+        yield url
+
+
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
+def settings(tmp_path: Path, database_url: str | None) -> Settings:
     return Settings(
         data_dir=tmp_path / "data",
+        database_url=database_url,
         jobs=fast_jobs(),
         webhooks=WebhooksConfig(allow_private=True, timeout_s=5.0),
     )
@@ -54,16 +71,12 @@ def server_url(app: FastAPI) -> Iterator[str]:
         yield url
 
 
-@pytest.fixture
-def side_queue(settings: Settings, server_url: str) -> Iterator[SQLiteTaskQueue]:
-    """A queue on the server's database file through its own connections (like a second
-    process), driven from the test thread with asyncio.run."""
-    db = SQLiteDatabase(settings.sqlite_path)
-    db.open()
-    try:
-        yield SQLiteTaskQueue(db)
-    finally:
-        db.close()
+@asynccontextmanager
+async def side_queue(settings: Settings) -> AsyncIterator[TaskQueue]:
+    """The server's task queue through connections of its own, as another process has it."""
+    async with opened_store(settings) as store:
+        queue, _, _ = build_job_tables(store, settings.jobs.max_attempts)
+        yield queue
 
 
 class FakeClock:
@@ -77,12 +90,10 @@ class FakeClock:
         self.now += seconds
 
 
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[SQLiteDatabase]:
-    database = SQLiteDatabase(tmp_path / "mnemo.db")
-    database.open()
-    yield database
-    database.close()
+@pytest.fixture(params=BACKENDS)
+async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Backend]:
+    async with fresh_backend(request.param, tmp_path) as made:
+        yield made
 
 
 @pytest.fixture
@@ -91,12 +102,12 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def queue(db: SQLiteDatabase, clock: FakeClock) -> SQLiteTaskQueue:
-    return SQLiteTaskQueue(db, default_max_attempts=3, clock=clock)
+def queue(backend: Backend, clock: FakeClock) -> SqlTaskQueue:
+    return backend.queue(clock=clock, max_attempts=3)
 
 
 def worker_on(
-    queue: SQLiteTaskQueue,
+    queue: TaskQueue,
     registry: TaskRegistry,
     clock: FakeClock | None = None,
     *,

@@ -5,6 +5,9 @@
 - test.flaky: raises until its attempt reaches payload["succeed_on"], then returns the attempt.
 - test.record: sleeps payload["sleep_s"], then writes its effect keyed by task id (idempotent)
   into `<data_dir>/test_record.db`; every start and every committed effect is counted.
+- test.count (PostgreSQL store only): sleeps payload["sleep_s"], then counts the execution in
+  the store's own table `test_executions` (task id -> count, and the pid of the last run); the
+  test creates that table (EXECUTIONS_TABLE) before it starts the workers.
 """
 
 from __future__ import annotations
@@ -20,11 +23,16 @@ from pydantic import JsonValue
 
 from mnemo.jobs.queue import JsonObject
 from mnemo.jobs.registry import PermanentTaskError, TaskContext, TaskRegistry
+from mnemo.stores.postgres import PostgresStore
 
 if TYPE_CHECKING:
     from mnemo.wiring import Services
 
 RECORD_FILE = "test_record.db"
+EXECUTIONS_TABLE = (
+    "CREATE TABLE test_executions (task_id text PRIMARY KEY, count integer NOT NULL, "
+    "pid integer NOT NULL)"
+)
 
 
 def register_tasks(registry: TaskRegistry, services: Services) -> None:
@@ -32,6 +40,8 @@ def register_tasks(registry: TaskRegistry, services: Services) -> None:
     registry.register("test.fail", fail)
     registry.register("test.flaky", flaky)
     registry.register("test.record", Recorder(services.settings.data_dir / RECORD_FILE).run)
+    if isinstance(services.store, PostgresStore):
+        registry.register("test.count", ExecutionCounter(services.store).run)
 
 
 async def echo(payload: JsonObject, context: TaskContext) -> JsonValue:
@@ -101,3 +111,23 @@ class Recorder:
             conn.execute("COMMIT")
         finally:
             conn.close()
+
+
+class ExecutionCounter:
+    """Counts every execution of a task in the PostgreSQL store's database."""
+
+    def __init__(self, store: PostgresStore) -> None:
+        self._store = store
+
+    async def run(self, payload: JsonObject, context: TaskContext) -> JsonValue:
+        sleep_s = payload.get("sleep_s", 0)
+        assert isinstance(sleep_s, int | float)
+        await asyncio.sleep(float(sleep_s))
+        async with self._store.db.connection() as conn:
+            await conn.execute(
+                "INSERT INTO test_executions (task_id, count, pid) VALUES (%s, 1, %s) "
+                "ON CONFLICT (task_id) DO UPDATE SET count = test_executions.count + 1, "
+                "pid = EXCLUDED.pid",
+                (context.task.id, os.getpid()),
+            )
+        return {"counted": context.task.id}

@@ -1,4 +1,5 @@
-"""The SQLite task queue and the worker: claims, leases, retries, dead tasks, shutdown."""
+"""The task queue on SQLite and PostgreSQL, and the worker: claims, leases, retries, dead tasks,
+one run per debounce key at a time."""
 
 from __future__ import annotations
 
@@ -9,18 +10,18 @@ from datetime import UTC, datetime
 import pytest
 from pydantic import JsonValue
 
-from mnemo.jobs.queue import JsonObject, TaskStatus
+from mnemo.jobs.queue import JsonObject, TaskQueue, TaskStatus
 from mnemo.jobs.registry import TaskContext, TaskRegistry
-from mnemo.jobs.sqlite_queue import SQLiteTaskQueue
+from mnemo.jobs.task_table import new_task
 from mnemo.jobs.worker import Worker, WorkerOptions, backoff_delay
-from mnemo.stores.sqlite_db import SQLiteDatabase
+from tests.jobs.backends import Backend
 from tests.jobs.conftest import FakeClock, worker_on
 from tests.jobs.waiting import async_wait_for
 
 NS = "acme"
 
 
-async def test_enqueue_claim_complete_round_trip(queue: SQLiteTaskQueue) -> None:
+async def test_enqueue_claim_complete_round_trip(queue: TaskQueue) -> None:
     task = await queue.enqueue("t.echo", {"x": 1}, namespace=NS)
     assert (task.status, task.attempts, task.max_attempts) == (TaskStatus.PENDING, 0, 3)
 
@@ -37,21 +38,15 @@ async def test_enqueue_claim_complete_round_trip(queue: SQLiteTaskQueue) -> None
     assert done.completed_at is not None and done.is_terminal
 
 
-async def test_enqueue_is_on_disk_before_it_returns(
-    db: SQLiteDatabase, queue: SQLiteTaskQueue
-) -> None:
+async def test_enqueue_is_committed_before_it_returns(backend: Backend, queue: TaskQueue) -> None:
     task = await queue.enqueue("t.echo", {}, namespace=NS)
-    other = SQLiteDatabase(db.path)  # a second process's view of the file
-    other.open()
-    try:
-        seen = await SQLiteTaskQueue(other).get(task.id)
-    finally:
-        other.close()
+    async with backend.reopen() as other:  # a second process's view of the database
+        seen = await other.queue().get(task.id)
     assert seen is not None and seen.status is TaskStatus.PENDING
 
 
 async def test_claim_takes_due_tasks_in_order_and_only_given_types(
-    queue: SQLiteTaskQueue, clock: FakeClock
+    queue: TaskQueue, clock: FakeClock
 ) -> None:
     later = await queue.enqueue(
         "t.a", {}, namespace=NS, run_after=datetime.fromtimestamp(clock.now + 60, UTC)
@@ -73,7 +68,7 @@ async def test_claim_takes_due_tasks_in_order_and_only_given_types(
     assert got_later is not None and got_later.id == later.id
 
 
-async def test_idempotency_key_returns_the_existing_task(queue: SQLiteTaskQueue) -> None:
+async def test_idempotency_key_returns_the_existing_task(queue: TaskQueue) -> None:
     first = await queue.enqueue("t.echo", {"n": 1}, namespace=NS, idempotency_key="k1")
     again = await queue.enqueue("t.echo", {"n": 2}, namespace=NS, idempotency_key="k1")
     assert again.id == first.id and again.payload == {"n": 1}
@@ -90,7 +85,7 @@ async def test_idempotency_key_returns_the_existing_task(queue: SQLiteTaskQueue)
 
 
 async def test_debounce_pushes_the_pending_task_back_and_keeps_the_latest_payload(
-    queue: SQLiteTaskQueue, clock: FakeClock
+    queue: TaskQueue, clock: FakeClock
 ) -> None:
     first = await queue.enqueue_debounced("t.extract", {"v": 1}, namespace=NS, key="s1", delay_s=30)
     clock.advance(20)
@@ -114,8 +109,70 @@ async def test_debounce_pushes_the_pending_task_back_and_keeps_the_latest_payloa
     assert other_key.id not in {first.id, during_run.id}
 
 
+async def test_a_running_task_holds_its_debounce_key_until_it_finishes(
+    queue: TaskQueue,
+) -> None:
+    """Two workers never run one session's extraction at once: a task whose key has a live run
+    waits, while other keys (and the same key elsewhere) go ahead."""
+    first = await queue.enqueue_debounced("t.extract", {"v": 1}, namespace=NS, key="s1", delay_s=0)
+    running = await queue.claim("w1", lease_s=30)
+    assert running is not None and running.id == first.id
+    second = await queue.enqueue_debounced("t.extract", {"v": 2}, namespace=NS, key="s1", delay_s=0)
+    other_session = await queue.enqueue_debounced(
+        "t.extract", {}, namespace=NS, key="s2", delay_s=0
+    )
+    other_tenant = await queue.enqueue_debounced(
+        "t.extract", {}, namespace="other", key="s1", delay_s=0
+    )
+    other_type = await queue.enqueue_debounced("t.summary", {}, namespace=NS, key="s1", delay_s=0)
+
+    claimed = [await queue.claim("w2", lease_s=30) for _ in range(4)]
+    assert [t.id if t else None for t in claimed] == [
+        other_session.id, other_tenant.id, other_type.id, None,
+    ]  # fmt: skip
+    assert await queue.complete(first.id, "w1", None)
+    after = await queue.claim("w2", lease_s=30)
+    assert after is not None and after.id == second.id and after.payload == {"v": 2}
+
+
+async def test_a_crashed_run_frees_its_debounce_key_only_by_running_again(
+    queue: TaskQueue, clock: FakeClock
+) -> None:
+    first = await queue.enqueue_debounced("t.extract", {}, namespace=NS, key="s1", delay_s=0)
+    assert await queue.claim("crashed", lease_s=10) is not None
+    second = await queue.enqueue_debounced("t.extract", {}, namespace=NS, key="s1", delay_s=0)
+    assert await queue.claim("w2", lease_s=10) is None
+    clock.advance(11)  # the lease expired: the interrupted run goes first, the next one waits
+    again = await queue.claim("w2", lease_s=10)
+    assert again is not None and (again.id, again.attempts) == (first.id, 2)
+    assert await queue.claim("w3", lease_s=10) is None
+    assert await queue.complete(first.id, "w2", None)
+    last = await queue.claim("w3", lease_s=10)
+    assert last is not None and last.id == second.id
+
+
+async def test_concurrent_claims_start_one_task_per_debounce_key(backend: Backend) -> None:
+    """Claims racing from two connection pools (two processes) over keys that each have four
+    due tasks, side by side in claim order: however the race goes, every key has one run."""
+    keys = [f"s{i}" for i in range(6)]
+    for key in keys:  # several due tasks per key (a release or retry can leave more than one)
+        for _ in range(4):
+            await backend.add_task(
+                new_task("t.extract", {}, namespace=NS, run_after=0.0, max_attempts=3, now=0.0),
+                debounce_key=key,
+            )
+    queue = backend.queue()
+    async with backend.reopen() as other:
+        queues = [queue, other.queue()]
+        await asyncio.gather(*(queues[i % 2].claim(f"w{i}", lease_s=60) for i in range(24)))
+        while await queue.claim("late", lease_s=60) is not None:
+            pass
+    running = (await queue.list(NS, TaskStatus.RUNNING, limit=100, offset=0)).items
+    assert Counter(t.debounce_key for t in running) == Counter(keys)
+
+
 async def test_failures_retry_with_exponential_backoff_then_die_with_the_error(
-    queue: SQLiteTaskQueue, clock: FakeClock
+    queue: TaskQueue, clock: FakeClock
 ) -> None:
     calls: list[int] = []
 
@@ -164,7 +221,7 @@ def test_backoff_doubles_and_is_capped() -> None:
 
 
 async def test_an_expired_lease_is_claimed_again_and_the_old_owner_cannot_finish(
-    queue: SQLiteTaskQueue, clock: FakeClock
+    queue: TaskQueue, clock: FakeClock
 ) -> None:
     task = await queue.enqueue("t.echo", {}, namespace=NS)
     assert await queue.claim("crashed", lease_s=10) is not None
@@ -182,7 +239,7 @@ async def test_an_expired_lease_is_claimed_again_and_the_old_owner_cannot_finish
     assert done is not None and done.result == "fresh"
 
 
-async def test_heartbeat_keeps_the_lease(queue: SQLiteTaskQueue, clock: FakeClock) -> None:
+async def test_heartbeat_keeps_the_lease(queue: TaskQueue, clock: FakeClock) -> None:
     task = await queue.enqueue("t.echo", {}, namespace=NS)
     await queue.claim("w1", lease_s=10)
     for _ in range(5):
@@ -192,7 +249,7 @@ async def test_heartbeat_keeps_the_lease(queue: SQLiteTaskQueue, clock: FakeCloc
 
 
 async def test_a_task_that_keeps_killing_its_worker_ends_dead(
-    queue: SQLiteTaskQueue, clock: FakeClock
+    queue: TaskQueue, clock: FakeClock
 ) -> None:
     task = await queue.enqueue("t.echo", {}, namespace=NS, max_attempts=2)
     for worker in ("w1", "w2"):
@@ -204,7 +261,7 @@ async def test_a_task_that_keeps_killing_its_worker_ends_dead(
     assert dead.error is not None and "lease expired" in dead.error
 
 
-async def test_release_gives_the_task_back_without_using_an_attempt(queue: SQLiteTaskQueue) -> None:
+async def test_release_gives_the_task_back_without_using_an_attempt(queue: TaskQueue) -> None:
     task = await queue.enqueue("t.echo", {}, namespace=NS)
     await queue.claim("w1", lease_s=30)
     assert await queue.release(task.id, "w1")
@@ -218,7 +275,7 @@ async def test_release_gives_the_task_back_without_using_an_attempt(queue: SQLit
     assert again is not None and again.attempts == 1
 
 
-async def test_list_and_counts(queue: SQLiteTaskQueue) -> None:
+async def test_list_and_counts(queue: TaskQueue) -> None:
     a = await queue.enqueue("t.a", {}, namespace=NS)
     await queue.enqueue("t.a", {}, namespace=NS)
     await queue.enqueue("t.b", {}, namespace="other")
@@ -238,9 +295,7 @@ async def test_list_and_counts(queue: SQLiteTaskQueue) -> None:
     }
 
 
-async def test_two_workers_on_one_sqlite_file_never_run_a_task_twice(
-    db: SQLiteDatabase,
-) -> None:
+async def test_two_workers_on_one_database_never_run_a_task_twice(backend: Backend) -> None:
     runs: list[str] = []
     by_worker: Counter[str] = Counter()
 
@@ -250,28 +305,31 @@ async def test_two_workers_on_one_sqlite_file_never_run_a_task_twice(
         await asyncio.sleep(0.002)
         return None
 
-    queue_a = SQLiteTaskQueue(db)
-    db_b = SQLiteDatabase(db.path)  # separate connections and write lock: another process
-    db_b.open()
-    queue_b = SQLiteTaskQueue(db_b)
     registry = TaskRegistry()
     registry.register("t.record", record)
+    queue_a = backend.queue()
     tasks = [await queue_a.enqueue("t.record", {"i": i}, namespace=NS) for i in range(300)]
-    workers = [
-        Worker(queue_a, registry, WorkerOptions(concurrency=4, poll_interval_s=0.01), name="A"),
-        Worker(queue_b, registry, WorkerOptions(concurrency=4, poll_interval_s=0.01), name="B"),
-    ]
-    try:
-        for worker in workers:
-            await worker.start()
+    # Separate connections (and, on SQLite, write lock): another process.
+    async with backend.reopen() as other:
+        workers = [
+            Worker(queue_a, registry, WorkerOptions(concurrency=4, poll_interval_s=0.01), name="A"),
+            Worker(
+                other.queue(),
+                registry,
+                WorkerOptions(concurrency=4, poll_interval_s=0.01),
+                name="B",
+            ),
+        ]
+        try:
+            for worker in workers:
+                await worker.start()
 
-        async def drained() -> bool:
-            return (await queue_a.counts()).get(("t.record", TaskStatus.SUCCEEDED), 0) == 300
+            async def drained() -> bool:
+                return (await queue_a.counts()).get(("t.record", TaskStatus.SUCCEEDED), 0) == 300
 
-        await async_wait_for(drained, "300 tasks to succeed")
-    finally:
-        for worker in workers:
-            await worker.stop()
-        db_b.close()
+            await async_wait_for(drained, "300 tasks to succeed")
+        finally:
+            for worker in workers:
+                await worker.stop()
     assert Counter(runs) == Counter(t.id for t in tasks)  # every task ran, none twice
     assert set(by_worker) == {"A", "B"}

@@ -8,16 +8,23 @@ from typing import Any
 
 import httpx
 
+from mnemo.config import Settings
 from mnemo.jobs.queue import Task, TaskStatus
-from mnemo.jobs.sqlite_queue import SQLiteTaskQueue
 from tests.conftest import key_client
+from tests.jobs.conftest import side_queue
 from tests.jobs.waiting import async_wait_for, wait_for
 
 
 def enqueue(
-    queue: SQLiteTaskQueue, task_type: str, payload: dict[str, Any], namespace: str = "default"
+    settings: Settings, task_type: str, payload: dict[str, Any], namespace: str = "default"
 ) -> Task:
-    return asyncio.run(queue.enqueue(task_type, payload, namespace=namespace))
+    """Queue a task from outside the server, as a client process would."""
+
+    async def add() -> Task:
+        async with side_queue(settings) as queue:
+            return await queue.enqueue(task_type, payload, namespace=namespace)
+
+    return asyncio.run(add())
 
 
 def finished(client: httpx.Client, task_id: str) -> dict[str, Any]:
@@ -29,9 +36,9 @@ def finished(client: httpx.Client, task_id: str) -> dict[str, Any]:
 
 
 def test_a_succeeded_task_reads_as_success_with_its_result(
-    client: httpx.Client, side_queue: SQLiteTaskQueue
+    client: httpx.Client, settings: Settings
 ) -> None:
-    task = enqueue(side_queue, "test.echo", {"hello": "world"})
+    task = enqueue(settings, "test.echo", {"hello": "world"})
     body = finished(client, task.id)
     assert body["id"] == task.id and body["type"] == "test.echo"
     assert (body["status"], body["state"], body["attempts"]) == ("success", "succeeded", 1)
@@ -41,9 +48,9 @@ def test_a_succeeded_task_reads_as_success_with_its_result(
 
 
 def test_a_dead_task_reads_as_failed_and_keeps_its_error(
-    client: httpx.Client, side_queue: SQLiteTaskQueue
+    client: httpx.Client, settings: Settings
 ) -> None:
-    task = enqueue(side_queue, "test.fail", {"error": "the input was unusable"})
+    task = enqueue(settings, "test.fail", {"error": "the input was unusable"})
     body = finished(client, task.id)
     assert (body["status"], body["state"]) == ("failed", "dead")
     assert body["error"] == body["error_message"] == "the input was unusable"
@@ -52,17 +59,15 @@ def test_a_dead_task_reads_as_failed_and_keeps_its_error(
 
 
 def test_a_retried_task_reads_as_pending_until_it_succeeds(
-    client: httpx.Client, side_queue: SQLiteTaskQueue
+    client: httpx.Client, settings: Settings
 ) -> None:
-    task = enqueue(side_queue, "test.flaky", {"succeed_on": 3})
+    task = enqueue(settings, "test.flaky", {"succeed_on": 3})
     body = finished(client, task.id)
     assert (body["status"], body["attempts"], body["result"]) == ("success", 3, 3)
 
 
-def test_a_task_nobody_handles_stays_pending(
-    client: httpx.Client, side_queue: SQLiteTaskQueue
-) -> None:
-    task = enqueue(side_queue, "test.unregistered", {})
+def test_a_task_nobody_handles_stays_pending(client: httpx.Client, settings: Settings) -> None:
+    task = enqueue(settings, "test.unregistered", {})
     body = client.get(f"/v1/tasks/{task.id}").json()
     assert (body["status"], body["state"], body["attempts"]) == ("pending", "pending", 0)
     assert body["started_at"] is None and body["completed_at"] is None
@@ -75,10 +80,10 @@ def test_unknown_task_is_404(client: httpx.Client) -> None:
 
 
 def test_a_key_sees_only_its_own_namespace_tasks(
-    server_url: str, make_key: Callable[..., str], side_queue: SQLiteTaskQueue, anon: httpx.Client
+    server_url: str, make_key: Callable[..., str], settings: Settings, anon: httpx.Client
 ) -> None:
-    mine = enqueue(side_queue, "test.unregistered", {}, namespace="team-a")
-    theirs = enqueue(side_queue, "test.unregistered", {}, namespace="team-b")
+    mine = enqueue(settings, "test.unregistered", {}, namespace="team-a")
+    theirs = enqueue(settings, "test.unregistered", {}, namespace="team-b")
     with key_client(server_url, make_key("team-a")) as team_a:
         assert team_a.get(f"/v1/tasks/{mine.id}").status_code == 200
         hidden = team_a.get(f"/v1/tasks/{theirs.id}")
@@ -94,12 +99,11 @@ def test_state_filter_accepts_internal_states_only(client: httpx.Client) -> None
     assert client.get("/v1/tasks", params={"state": TaskStatus.DEAD.value}).status_code == 200
 
 
-async def test_agent_memory_client_reads_tasks(
-    server_url: str, side_queue: SQLiteTaskQueue
-) -> None:
+async def test_agent_memory_client_reads_tasks(server_url: str, settings: Settings) -> None:
     from agent_memory_client import MemoryAPIClient, MemoryClientConfig
 
-    task = await side_queue.enqueue("test.fail", {"error": "nope"}, namespace="default")
+    async with side_queue(settings) as queue:
+        task = await queue.enqueue("test.fail", {"error": "nope"}, namespace="default")
     client = MemoryAPIClient(MemoryClientConfig(base_url=server_url))
     client._client.headers["X-API-Key"] = "dev-key-12345"
     try:

@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from mnemo.jobs.queue import TaskStatus
+from mnemo.jobs.queue import TaskQueue, TaskStatus
 from mnemo.jobs.registry import TaskRegistry
-from mnemo.jobs.sqlite_queue import SQLiteTaskQueue
 from mnemo.jobs.worker import Worker, WorkerOptions
+from mnemo.models import utcnow
 from mnemo.services.webhook_delivery import DELIVER_TASK, WebhookDeliverer, sign
 from mnemo.services.webhooks import WebhookService
-from mnemo.stores.sqlite_db import SQLiteDatabase
-from mnemo.stores.sqlite_webhooks import SQLiteWebhookStore
-from mnemo.stores.webhook_store import DeliveryStatus, Webhook
+from mnemo.stores.webhook_store import DeliveryAttempt, DeliveryStatus, Webhook, WebhookDelivery
+from tests.jobs.backends import Backend
 from tests.jobs.receiver import running_receiver
 from tests.jobs.waiting import async_wait_for, wait_for
 
@@ -89,19 +87,9 @@ def test_an_unreachable_receiver_is_retried_then_dead(client: httpx.Client) -> N
     assert all(a["status_code"] is None and "Connect" in a["error"] for a in delivery["log"])
 
 
-@pytest.fixture
-async def local(tmp_path: Path) -> AsyncIterator[tuple[SQLiteDatabase, SQLiteTaskQueue]]:
-    db = SQLiteDatabase(tmp_path / "mnemo.db")
-    db.open()
-    yield db, SQLiteTaskQueue(db)
-    db.close()
-
-
-def service_on(
-    db: SQLiteDatabase, queue: SQLiteTaskQueue, *, allow_private: bool
-) -> WebhookService:
+def service_on(backend: Backend, queue: TaskQueue, *, allow_private: bool) -> WebhookService:
     return WebhookService(
-        SQLiteWebhookStore(db),
+        backend.webhooks(),
         queue,
         default_namespace="default",
         allow_private=allow_private,
@@ -111,11 +99,10 @@ def service_on(
 
 
 async def test_an_event_fans_out_to_each_subscribed_webhook_once(
-    local: tuple[SQLiteDatabase, SQLiteTaskQueue],
+    backend: Backend,
 ) -> None:
-    db, queue = local
-    store = SQLiteWebhookStore(db)
-    service = service_on(db, queue, allow_private=True)
+    queue, store = backend.queue(), backend.webhooks()
+    service = service_on(backend, queue, allow_private=True)
     for events in (["memory.created"], ["memory.created", "memory.updated"], ["memory.deleted"]):
         await store.add_webhook(
             Webhook(namespace="ns", url="http://127.0.0.1:9/x", events=events, secret="s"), 10
@@ -138,16 +125,17 @@ async def test_an_event_fans_out_to_each_subscribed_webhook_once(
 
 
 async def test_a_private_target_is_refused_at_delivery_too(
-    local: tuple[SQLiteDatabase, SQLiteTaskQueue],
+    backend: Backend,
 ) -> None:
     """A webhook stored while private targets were allowed is not called once they are not."""
-    db, queue = local
-    store = SQLiteWebhookStore(db)
+    queue, store = backend.queue(), backend.webhooks()
     hook = Webhook(
         namespace="ns", url="http://127.0.0.1:9/x", events=["memory.created"], secret="s"
     )
     await store.add_webhook(hook, 10)
-    (delivery,) = await service_on(db, queue, allow_private=True).emit("ns", "memory.created", {})
+    (delivery,) = await service_on(backend, queue, allow_private=True).emit(
+        "ns", "memory.created", {}
+    )
 
     deliverer = WebhookDeliverer(store, allow_private=False, timeout_s=5)
     registry = TaskRegistry()
@@ -163,14 +151,13 @@ async def test_a_private_target_is_refused_at_delivery_too(
 
 
 async def test_a_deleted_webhook_is_not_called(
-    local: tuple[SQLiteDatabase, SQLiteTaskQueue],
+    backend: Backend,
 ) -> None:
-    db, queue = local
-    store = SQLiteWebhookStore(db)
+    queue, store = backend.queue(), backend.webhooks()
     with running_receiver() as receiver:
         hook = Webhook(namespace="ns", url=receiver.url, events=["memory.created"], secret="s")
         await store.add_webhook(hook, 10)
-        (delivery,) = await service_on(db, queue, allow_private=True).emit(
+        (delivery,) = await service_on(backend, queue, allow_private=True).emit(
             "ns", "memory.created", {}
         )
         assert await store.delete_webhook("ns", hook.id)
@@ -186,6 +173,38 @@ async def test_a_deleted_webhook_is_not_called(
 
         await async_wait_for(done, "the skipped delivery task")
     assert receiver.requests == []
+
+
+async def test_the_webhook_cap_holds_under_concurrent_subscriptions(backend: Backend) -> None:
+    async with backend.reopen() as other:
+        stores = [backend.webhooks(), other.webhooks()]
+        added = await asyncio.gather(*(
+            stores[i % 2].add_webhook(
+                Webhook(namespace="ns", url=f"http://127.0.0.1:9/{i}", events=[], secret="s"), 5
+            )
+            for i in range(20)
+        ))  # fmt: skip
+    assert sum(added) == 5
+    assert len(await backend.webhooks().list_webhooks("ns")) == 5
+
+
+async def test_a_delivery_log_keeps_every_attempt_in_order(backend: Backend) -> None:
+    store = backend.webhooks()
+    hook = Webhook(namespace="ns", url="http://127.0.0.1:9/x", events=["ping"], secret="s")
+    assert await store.add_webhook(hook, 10)
+    delivery = WebhookDelivery(id="d1", namespace="ns", webhook_id=hook.id, event="ping")
+    await store.add_delivery(delivery)
+    await store.add_delivery(delivery.model_copy(update={"event": "changed"}))  # kept as it was
+    outcomes = [(500, DeliveryStatus.RETRYING), (200, DeliveryStatus.SUCCEEDED)]
+    for n, (code, status) in enumerate(outcomes, 1):
+        attempt = DeliveryAttempt(attempt=n, at=utcnow(), status_code=code, duration_ms=1.5)
+        await store.record_attempt("ns", "d1", attempt, status)
+    (logged,) = (await store.list_deliveries("ns", hook.id, 10, 0)).items
+    assert (logged.event, logged.status, logged.attempts) == ("ping", DeliveryStatus.SUCCEEDED, 2)
+    assert [a.status_code for a in logged.log] == [500, 200] and logged.delivered_at is not None
+    assert await store.delete_webhook("ns", hook.id)
+    assert (await store.list_deliveries("ns", hook.id, 10, 0)).total == 0
+    assert not await store.delete_webhook("ns", hook.id)
 
 
 def test_signature_is_hex_hmac_sha256_of_timestamp_dot_body() -> None:

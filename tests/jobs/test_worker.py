@@ -1,4 +1,4 @@
-"""The worker: permanent errors, task types, graceful shutdown, waiting, the registry."""
+"""The worker on SQLite and PostgreSQL: permanent errors, task types, graceful shutdown, waiting."""
 
 from __future__ import annotations
 
@@ -8,16 +8,15 @@ import pytest
 from pydantic import JsonValue
 
 from mnemo.errors import ConfigurationError
-from mnemo.jobs.queue import JsonObject, TaskStatus, wait_for_task
+from mnemo.jobs.queue import JsonObject, TaskQueue, TaskStatus, wait_for_task
 from mnemo.jobs.registry import PermanentTaskError, TaskContext, TaskRegistry
-from mnemo.jobs.sqlite_queue import SQLiteTaskQueue
-from mnemo.stores.sqlite_db import SQLiteDatabase
+from tests.jobs.backends import Backend
 from tests.jobs.conftest import worker_on
 
 NS = "acme"
 
 
-async def test_a_permanent_error_is_dead_at_once(queue: SQLiteTaskQueue) -> None:
+async def test_a_permanent_error_is_dead_at_once(queue: TaskQueue) -> None:
     async def refuse(payload: JsonObject, context: TaskContext) -> JsonValue:
         raise PermanentTaskError("payload makes no sense")
 
@@ -34,14 +33,14 @@ async def test_a_permanent_error_is_dead_at_once(queue: SQLiteTaskQueue) -> None
     )
 
 
-async def test_workers_claim_only_registered_types(queue: SQLiteTaskQueue) -> None:
+async def test_workers_claim_only_registered_types(queue: TaskQueue) -> None:
     task = await queue.enqueue("t.nobody", {}, namespace=NS)
     assert await worker_on(queue, TaskRegistry()).run_one() is None
     still = await queue.get(task.id)
     assert still is not None and still.status is TaskStatus.PENDING
 
 
-async def test_stop_lets_an_in_flight_task_finish(db: SQLiteDatabase) -> None:
+async def test_stop_lets_an_in_flight_task_finish(backend: Backend) -> None:
     started, proceed = asyncio.Event(), asyncio.Event()
 
     async def slow(payload: JsonObject, context: TaskContext) -> JsonValue:
@@ -51,7 +50,7 @@ async def test_stop_lets_an_in_flight_task_finish(db: SQLiteDatabase) -> None:
 
     registry = TaskRegistry()
     registry.register("t.slow", slow)
-    real_clock_queue = SQLiteTaskQueue(db)
+    real_clock_queue = backend.queue()
     task = await real_clock_queue.enqueue("t.slow", {}, namespace=NS)
     worker = worker_on(real_clock_queue, registry, shutdown_grace_s=30.0)
     await worker.start()
@@ -65,7 +64,7 @@ async def test_stop_lets_an_in_flight_task_finish(db: SQLiteDatabase) -> None:
 
 
 async def test_stop_releases_a_task_that_does_not_finish_in_the_grace_period(
-    db: SQLiteDatabase,
+    backend: Backend,
 ) -> None:
     started = asyncio.Event()
 
@@ -76,7 +75,7 @@ async def test_stop_releases_a_task_that_does_not_finish_in_the_grace_period(
 
     registry = TaskRegistry()
     registry.register("t.stuck", stuck)
-    queue = SQLiteTaskQueue(db)
+    queue = backend.queue()
     task = await queue.enqueue("t.stuck", {}, namespace=NS)
     worker = worker_on(queue, registry, shutdown_grace_s=0.05)
     await worker.start()
@@ -87,13 +86,13 @@ async def test_stop_releases_a_task_that_does_not_finish_in_the_grace_period(
     assert (back.status, back.attempts, back.worker_id) == (TaskStatus.PENDING, 0, None)
 
 
-async def test_wait_for_task_returns_the_finished_task(db: SQLiteDatabase) -> None:
+async def test_wait_for_task_returns_the_finished_task(backend: Backend) -> None:
     async def echo(payload: JsonObject, context: TaskContext) -> JsonValue:
         return payload
 
     registry = TaskRegistry()
     registry.register("t.echo", echo)
-    queue = SQLiteTaskQueue(db)
+    queue = backend.queue()
     worker = worker_on(queue, registry)
     await worker.start()
     try:

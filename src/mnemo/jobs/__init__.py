@@ -1,1 +1,2 @@
-"""Durable background work: the TaskQueue port, its SQLite adapter, the task registry, workers."""
+"""Durable background work: the TaskQueue port, its SQLite and PostgreSQL adapters, the task
+registry, workers."""

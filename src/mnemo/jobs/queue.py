@@ -89,6 +89,12 @@ class TaskQueue(Protocol):
       transaction (one writer at a time, across processes too). Before picking, expired
       `running` tasks with `attempts >= max_attempts` become `dead` (a task that kills its
       worker every time must not loop forever).
+    - One run per debounce key at a time: a task whose (namespace, type, debounce key) has a
+      `running` task with a live lease is not claimable until that run ends or its lease
+      expires (so one session's extraction never runs in two workers at once). On PostgreSQL
+      a claim takes the key's advisory lock (`pg_try_advisory_xact_lock`, the lock debounced
+      enqueues take) and checks the key again once it holds it; a key it cannot lock at once
+      is passed over until the next claim.
     - `heartbeat`, `complete`, `fail` and `release` act only while `worker_id` still owns the
       task (status `running`, same worker id) and return False otherwise: a worker that lost
       its lease to another cannot overwrite the new owner's outcome.
@@ -127,8 +133,9 @@ class TaskQueue(Protocol):
     ) -> Task:
         """Trailing-edge debounce: if a `pending` task of this type and key exists, give it this
         payload and push its run_after to at least now + delay_s; otherwise add one. A running
-        task does not absorb the call (work that arrived during a run needs another run).
-        On PostgreSQL, serialise on the key (`pg_advisory_xact_lock`) to avoid two pendings."""
+        task does not absorb the call (work that arrived during a run needs another run; it
+        waits for that run, see the claim rules). On PostgreSQL, serialise on the key
+        (`pg_advisory_xact_lock`) to avoid two pendings."""
         ...
 
     async def claim(
