@@ -23,6 +23,7 @@ from mnemo.models import (
     content_hash,
     utcnow,
 )
+from mnemo.retrieval.documents import embedding_text
 from mnemo.services.events import EventSink, NoEvents, memory_event_data
 from mnemo.stores.base import Page, Store, VectorRecord
 
@@ -95,7 +96,9 @@ class MemoryService:
         merged: list[Memory] = []
         if deduplicate:
             memories, merged = await self._drop_exact_duplicates(memories, now)
-        vectors = await anyio.to_thread.run_sync(self._embedder.embed, [m.text for m in memories])
+        vectors = await anyio.to_thread.run_sync(
+            self._embedder.embed, [embedding_text(m) for m in memories]
+        )
         records = [VectorRecord(m, v) for m, v in zip(memories, vectors, strict=True)]
         events = [
             MemoryEvent(
@@ -138,7 +141,9 @@ class MemoryService:
         memory.content_hash = content_hash(memory.text)
         vector = None
         if memory.text != old_text:
-            vector = (await anyio.to_thread.run_sync(self._embedder.embed, [memory.text]))[0]
+            vector = (
+                await anyio.to_thread.run_sync(self._embedder.embed, [embedding_text(memory)])
+            )[0]
         event = MemoryEvent(
             memory_id=memory.id, namespace=memory.namespace, event=EventKind.UPDATE,
             old_text=old_text, new_text=memory.text, at=memory.updated_at,
@@ -170,8 +175,12 @@ class MemoryService:
         for ns, memories in by_namespace.items():
             events = [
                 MemoryEvent(
-                    memory_id=m.id, namespace=ns, event=EventKind.DELETE, old_text=m.text,
-                    at=now, actor=actor,
+                    memory_id=m.id,
+                    namespace=ns,
+                    event=EventKind.DELETE,
+                    old_text=m.text,
+                    at=now,
+                    actor=actor,
                 )  # fmt: skip
                 for m in memories
             ]
