@@ -23,7 +23,6 @@ from mnemo.models import (
     content_hash,
     utcnow,
 )
-from mnemo.retrieval.documents import embedding_text
 from mnemo.services.events import EventSink, NoEvents, memory_event_data
 from mnemo.stores.base import Page, Store, VectorRecord
 
@@ -96,9 +95,7 @@ class MemoryService:
         merged: list[Memory] = []
         if deduplicate:
             memories, merged = await self._drop_exact_duplicates(memories, now)
-        vectors = await anyio.to_thread.run_sync(
-            self._embedder.embed, [embedding_text(m) for m in memories]
-        )
+        vectors = await anyio.to_thread.run_sync(self._embedder.embed, [m.text for m in memories])
         records = [VectorRecord(m, v) for m, v in zip(memories, vectors, strict=True)]
         events = [
             MemoryEvent(
@@ -141,9 +138,7 @@ class MemoryService:
         memory.content_hash = content_hash(memory.text)
         vector = None
         if memory.text != old_text:
-            vector = (
-                await anyio.to_thread.run_sync(self._embedder.embed, [embedding_text(memory)])
-            )[0]
+            vector = (await anyio.to_thread.run_sync(self._embedder.embed, [memory.text]))[0]
         event = MemoryEvent(
             memory_id=memory.id, namespace=memory.namespace, event=EventKind.UPDATE,
             old_text=old_text, new_text=memory.text, at=memory.updated_at,
