@@ -1,4 +1,5 @@
-"""Embedding throughput (numpy vs torch, one run) and HTTP search latency at 10k memories."""
+"""Local embedding (onnxruntime vs numpy, and torch if installed; one run) and HTTP search
+latency at 10k memories."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.embed_throughput import measure_throughput  # noqa: E402
+from bench.embed_throughput import measure_throughput, print_report  # noqa: E402
 
 
 def main() -> int:
@@ -19,10 +20,11 @@ def main() -> int:
     parser.add_argument("--skip-search", action="store_true")
     args = parser.parse_args()
 
-    print(f"Embedding throughput, batch 32, {args.sentences} sentences, same run:")
-    print(f"{'backend':<28}{'sentences/s':>14}{'query p50 ms':>14}")
-    for row in measure_throughput(n_sentences=args.sentences, batch=32):
-        print(f"{row['backend']!s:<28}{row['sentences_per_s']!s:>14}{row['query_p50_ms']!s:>14}")
+    print(
+        f"Local embedding, batch 32, {args.sentences} sentences and {args.queries} single "
+        "queries, backends interleaved in one run:"
+    )
+    print_report(measure_throughput(n_sentences=args.sentences, batch=32, n_queries=args.queries))
     if args.skip_search:
         return 0
     from bench.search_latency import measure_search  # needs the server's dependencies

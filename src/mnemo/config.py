@@ -15,6 +15,8 @@ DEV_API_KEY = "dev-key-12345"
 
 class EmbedderConfig(BaseModel):
     provider: Literal["local", "openai"] = "local"
+    # The local model's forward pass; auto = onnx (onnxruntime) when importable, else numpy.
+    backend: Literal["auto", "onnx", "numpy"] = "auto"
     model: str = "sentence-transformers/all-MiniLM-L6-v2"
     dimension: int = 384
     base_url: str | None = None

@@ -115,7 +115,7 @@ def build_embedder(settings: Settings) -> Embedder:
     if config.provider == "local":
         from mnemo.embedders.local import LocalEmbedder
 
-        return LocalEmbedder()
+        return LocalEmbedder(backend=config.backend)
     if config.provider == "openai":
         from mnemo.embedders.openai import OpenAIEmbedder
 

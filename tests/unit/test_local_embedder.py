@@ -1,4 +1,5 @@
-"""The numpy MiniLM embedder against sentence-transformers reference vectors, on the real model."""
+"""The local MiniLM embedder, on both forward passes (onnxruntime and numpy), against
+sentence-transformers reference vectors, on the real model."""
 
 from __future__ import annotations
 
@@ -13,17 +14,20 @@ import numpy as np
 import pytest
 from numpy.typing import NDArray
 
+from mnemo.config import EmbedderConfig, Settings
 from mnemo.embedders.base import Embedder
 from mnemo.embedders.local import (
     MAX_SEQ_LENGTH,
     MODEL_NAME,
+    Backend,
     LocalEmbedder,
-    ModelFilesError,
     _batches,
-    _gelu_inplace,
-    _softmax_inplace,
-    default_model_dir,
+    resolve_backend,
 )
+from mnemo.embedders.minilm_weights import ModelFilesError, default_model_dir
+from mnemo.embedders.numpy_forward import gelu_inplace, softmax_inplace
+from mnemo.embedders.onnx_forward import is_onnx_available
+from mnemo.wiring import build_embedder
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "minilm_reference.json"
 MIXED = [
@@ -37,17 +41,22 @@ MIXED = [
 ]
 
 
-@pytest.fixture(scope="module")
-def local() -> Iterator[LocalEmbedder]:
-    embedder = LocalEmbedder()
+# onnx and onnxruntime are main dependencies: a missing one fails here rather than skipping.
+BACKENDS: list[Backend] = ["onnx", "numpy"]
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def local(request: pytest.FixtureRequest) -> Iterator[LocalEmbedder]:
+    embedder = LocalEmbedder(backend=request.param)
+    assert embedder.backend == request.param
     yield embedder
     embedder.close()
 
 
-@pytest.fixture(scope="module")
-def small_batches() -> Iterator[LocalEmbedder]:
+@pytest.fixture(scope="module", params=BACKENDS)
+def small_batches(request: pytest.FixtureRequest) -> Iterator[LocalEmbedder]:
     """Two texts per batch and two workers: every multi-text call spans several batches."""
-    embedder = LocalEmbedder(batch_size=2, workers=2)
+    embedder = LocalEmbedder(batch_size=2, workers=2, backend=request.param)
     yield embedder
     embedder.close()
 
@@ -81,6 +90,32 @@ def test_matches_sentence_transformers_on_every_reference_sentence(
     # subtle slips such as truncating at 128 tokens or a tanh GELU.
     assert cosines.min() >= 0.9999, dict(zip(reference["sentences"], cosines, strict=True))
     assert np.abs(vectors - expected).max() < 1e-5
+
+
+def test_onnx_and_numpy_backends_agree_on_padded_batches() -> None:
+    onnx, numpy = (LocalEmbedder(batch_size=3, workers=1, backend=b) for b in BACKENDS)
+    try:
+        np.testing.assert_allclose(onnx.embed(MIXED), numpy.embed(MIXED), atol=2e-6)
+    finally:
+        onnx.close()
+        numpy.close()
+
+
+def test_auto_backend_is_onnx_when_installed_and_explicit_choices_stand() -> None:
+    assert is_onnx_available()
+    assert resolve_backend("auto") == "onnx"
+    assert [resolve_backend(b) for b in BACKENDS] == BACKENDS
+
+
+def test_environment_chooses_the_local_backend(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("MNEMO_EMBEDDER__BACKEND", "numpy")
+    embedder = build_embedder(Settings(data_dir=tmp_path))
+    assert isinstance(embedder, LocalEmbedder)
+    assert embedder.backend == "numpy"
+    embedder.close()
+    assert EmbedderConfig().backend == "auto"
 
 
 def test_reference_covers_truncation_beyond_128_and_at_256(
@@ -119,7 +154,7 @@ def test_empty_input_gives_an_empty_matrix(local: LocalEmbedder) -> None:
 
 
 def test_worker_threads_and_sequential_agree(small_batches: LocalEmbedder) -> None:
-    sequential = LocalEmbedder(batch_size=2, workers=1)
+    sequential = LocalEmbedder(batch_size=2, workers=1, backend=small_batches.backend)
     try:
         np.testing.assert_allclose(small_batches.embed(MIXED), sequential.embed(MIXED), atol=2e-6)
     finally:
@@ -173,7 +208,7 @@ def test_gelu_matches_the_erf_definition() -> None:
     xs = np.concatenate([np.linspace(-12, 12, 240_001), [-1e4, -50.0, 50.0, 1e4, 0.0]])
     xs = xs.astype(np.float32)
     got = xs.copy()
-    _gelu_inplace(got)
+    gelu_inplace(got)
     exact = np.array([float(x) * 0.5 * math.erfc(-float(x) / math.sqrt(2)) for x in xs])
     # x * Phi(x) with Phi off by < 1.2e-7 including float32 rounding of the result (torch's
     # own float32 GELU is off by up to 3.6e-7 * |x|); below x = -6 the result is 0 (< 6e-9).
@@ -192,7 +227,7 @@ def test_softmax_stays_finite_when_scores_leave_exps_range() -> None:
     shifted = scores + bias - (scores + bias).max(axis=-1, keepdims=True)
     expected = np.exp(shifted.astype(np.float64))
     expected /= expected.sum(axis=-1, keepdims=True)
-    got = _softmax_inplace(scores.copy(), mask, bias)
+    got = softmax_inplace(scores.copy(), mask, bias)
     assert np.all(np.isfinite(got))
     np.testing.assert_allclose(got, expected, atol=1e-6)
 
