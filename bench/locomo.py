@@ -273,21 +273,37 @@ async def count_memories(searcher: Searcher, conversations: Sequence[Conversatio
     return total
 
 
+async def pending_tasks(searcher: Searcher) -> int | None:
+    """Background tasks of the run's namespace still queued or running, when the server lists
+    them (mnemo's GET /v1/tasks); None when it does not."""
+    waiting = 0
+    for state in ("pending", "running"):
+        response = await searcher.client.get(
+            "/v1/tasks", params={"state": state, "namespace": searcher.namespace, "limit": 1}
+        )
+        if response.status_code != 200:
+            return None
+        waiting += int(response.json().get("total") or 0)
+    return waiting
+
+
 async def wait_for_background(
     searcher: Searcher, conversations: Sequence[Conversation], seconds: float, settle: float
 ) -> Json:
-    """Poll until the memory count has not changed for `settle` seconds, or `seconds` pass."""
+    """Poll until the memory count has not changed for `settle` seconds and no background
+    task is left (where the server lists them), or `seconds` pass."""
     if seconds > 0:
         progress(f"waiting up to {seconds:.0f} s for background work to settle")
     started = changed_at = time.monotonic()
     counts: list[int] = []
     while True:
         counts.append(await count_memories(searcher, conversations))
+        tasks = await pending_tasks(searcher) if seconds > 0 else None
         now = time.monotonic()
         if len(counts) >= 2 and counts[-1] != counts[-2]:
             changed_at = now
-        if now - changed_at >= settle or now - started >= seconds:
-            return {"seconds": now - started, "counts": counts}
+        if (now - changed_at >= settle and not tasks) or now - started >= seconds:
+            return {"seconds": now - started, "counts": counts, "tasks_left": tasks}
         await asyncio.sleep(POLL_SECONDS)
 
 
@@ -428,8 +444,14 @@ def settings_of(args: argparse.Namespace) -> Json:
 
 def print_report(report: Json) -> None:
     """One table per split, then ingest and search-latency lines."""
+    print_tables(report["results"])
+    print_totals(report)
+
+
+def print_tables(results: Json) -> None:
+    """One table per split."""
     console = Console()
-    for split, rows in report["results"].items():
+    for split, rows in results.items():
         table = Table(title=f"LoCoMo evidence retrieval: {split}", title_justify="left")
         table.add_column("category")
         for column in ("n", *COLUMNS):
@@ -439,7 +461,6 @@ def print_report(report: Json) -> None:
             cells = [f"{values[c]:.3f}" for c in COLUMNS]
             table.add_row(row, str(values["n"]), *cells, end_section=row == "overall")
         console.print(table)
-    print_totals(report)
 
 
 def print_totals(report: Json) -> None:
@@ -559,7 +580,8 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
         type=float,
         default=45.0,
         metavar="SECONDS",
-        help="the count has settled once unchanged this long (mnemo debounces extraction 30 s)",
+        help="the count has settled once unchanged this long, with no task queued or running "
+        "where the server lists tasks (mnemo debounces extraction 30 s)",
     )
     add(
         "--recency-boost",

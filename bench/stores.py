@@ -160,7 +160,6 @@ def search_queries(
                 vector,
                 text if hybrid else None,
                 vector_limit=DEPTH,
-                keyword_limit=DEPTH,
             )
         )
     return queries

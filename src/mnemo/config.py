@@ -49,11 +49,22 @@ class LimitsConfig(BaseModel):
 
 
 class RetrievalConfig(BaseModel):
-    """Defaults of the hybrid search; every one can be overridden per request."""
+    """Defaults of the hybrid search, tuned on LoCoMo's development split only
+    (bench/locomo_offline.py); hybrid_alpha re-balances vector against keyword per request.
 
-    vector_weight: float = 0.6
-    keyword_weight: float = 0.4
+    Four signals are fused: cosine and BM25 over a memory's own index text, and over its
+    context window (the turns around a message; retrieval/documents.py); then each memory
+    takes `neighbour_weight` of its best neighbouring turn's relevance.
+    """
+
+    vector_weight: float = 0.4
+    keyword_weight: float = 0.2
+    context_vector_weight: float = 0.25
+    context_keyword_weight: float = 0.3
+    neighbour_weight: float = 0.1
     keyword_floor: float = 5.0
+    bm25_k1: float = 1.2
+    bm25_b: float = 0.3  # turns' length says little about their relevance: 0.75 ranked worse
     keyword_candidates: int = 200
     rerank_window: int = 50
 

@@ -20,6 +20,7 @@ from mnemo.retrieval.pipeline import Retriever
 from mnemo.services.background import EXTRACT_TASK, ExtractionScheduler
 from mnemo.services.chat import ChatService
 from mnemo.services.consolidation import Consolidator, Owner
+from mnemo.services.context_windows import ContextWindows
 from mnemo.services.deciders import Decider, LLMDecider, OfflineDecider
 from mnemo.services.extraction import ExtractionService
 from mnemo.services.extractors import FactExtractor, LLMExtractor, OfflineExtractor
@@ -303,7 +304,8 @@ def _build_core(
     """The memory services, with background extraction wired to the task queue."""
     ns, events = settings.default_namespace, jobs.webhooks
     consolidator = Consolidator(store, embedder, brains.decider, actor=brains.extractor.name)
-    extraction = ExtractionService(store, brains.extractor, consolidator, ns)
+    contexts = ContextWindows(store, embedder)
+    extraction = ExtractionService(store, brains.extractor, consolidator, ns, contexts)
 
     async def extract_before_fold(session: Session, pending: list[Message]) -> None:
         owner = Owner(session.namespace, session.user_id, session.session_id, session.agent_id)

@@ -108,3 +108,38 @@ def test_long_sessions_fold_into_a_progressive_summary(client: httpx.Client) -> 
         "text": "where does the user live", "user_id": {"eq": "fold"},
         "memory_type": {"eq": "semantic"}, "limit": 1}).json()  # fmt: skip
     assert found["memories"][0]["text"] == "User lives in Lisbon"
+
+
+POTTERY = [
+    {"id": "p1", "role": "user", "content": "What made you try pottery?", "created_at": "2024-05-08T10:00:00Z"},
+    {"id": "p2", "role": "assistant", "content": "It is like therapy for me, I lose track of time.", "created_at": "2024-05-08T10:00:05Z"},
+    {"id": "p3", "role": "user", "content": "Sounds calming.", "created_at": "2024-05-08T10:00:10Z"},
+]  # fmt: skip
+
+
+def search(client: httpx.Client, text: str, user: str, **extra: object) -> list[dict]:  # type: ignore[type-arg]
+    body = {"text": text, "user_id": {"eq": user}, "recency_boost": False, **extra}
+    return client.post("/v1/long-term-memory/search", json=body).json()["memories"]  # type: ignore[no-any-return]
+
+
+def test_a_turn_is_found_through_its_context_window_once_extracted(client: httpx.Client) -> None:
+    put(client, "pots", messages=POTTERY, user_id="potter")
+    # Windows are built by the (debounced) extraction run: until then a turn is its own.
+    assert [m["id"] for m in search(client, "therapy", "potter", search_mode="keyword")] == ["p2"]
+    response = client.put(
+        "/v1/working-memory/pots",
+        params={"wait": "true"},
+        json={"messages": POTTERY, "user_id": "potter"},
+    )
+    assert response.status_code == 200, response.text
+    # Now the turns around p2 hold "therapy" in their windows; p2 itself still ranks first.
+    found = [m["id"] for m in search(client, "therapy", "potter", search_mode="keyword")]
+    assert found[0] == "p2" and set(found) == {"p1", "p2", "p3"}
+
+
+def test_messages_are_searchable_by_the_date_they_were_said(client: httpx.Client) -> None:
+    put(client, "dated", messages=POTTERY, user_id="dater")
+    found = search(client, "what was said in May 2024", "dater", search_mode="keyword")
+    assert {m["id"] for m in found} == {"p1", "p2", "p3"}
+    # The date is indexed, not written into the stored text.
+    assert {m["text"] for m in found} == {t["content"] for t in POTTERY}

@@ -261,7 +261,10 @@ async def test_hnsw_plan_finds_what_the_exact_plan_finds(
             memory_filter, utcnow(), vector=records[3].vector, text="note 3", vector_limit=30
         )
         want, got = await exact.find_candidates(query), await approximate.find_candidates(query)
-        assert got.keyword == want.keyword and set(want.keyword) <= set(got.vector)
+        assert got.keyword == want.keyword
+        described = await approximate.describe_candidates(list(want.keyword), query.vector)
+        assert described.keys() == want.keyword.keys()
+        assert all(d.similarity is not None for d in described.values())
         assert want.total == (20 if scope else 1000)
         assert got.total == pytest.approx(want.total, rel=0.5)
         overlap = len(set(top(got.vector, 10)) & set(top(want.vector, 10)))

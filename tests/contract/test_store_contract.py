@@ -73,14 +73,23 @@ async def test_keyword_candidates_use_stemmed_terms(store: Store, record: Make) 
     assert list(found.keyword) == [("ns", "run")]
 
 
-async def test_keyword_hits_carry_their_similarity(store: Store, record: Make, embedder) -> None:  # type: ignore[no-untyped-def]
+async def test_keyword_hits_are_described_with_their_similarity(
+    store: Store,
+    record: Make,
+    embedder,  # type: ignore[no-untyped-def]
+) -> None:
     await add(store, *(record(f"filler sentence number {i}", id=f"f{i}") for i in range(30)))
     await add(store, record("zebra crossing", id="z"))
     q = embedder.embed(["filler sentence"])[0]
     found = await store.find_candidates(
         CandidateQuery(ns(), utcnow(), vector=q, text="zebra", vector_limit=3)
     )
-    assert ("ns", "z") in found.keyword and ("ns", "z") in found.vector
+    assert ("ns", "z") in found.keyword and ("ns", "z") not in found.vector
+    details = await store.describe_candidates([("ns", "z"), ("ns", "nope")], q)
+    assert list(details) == [("ns", "z")]
+    expected = float(embedder.embed(["zebra crossing"])[0] @ q)
+    assert details[("ns", "z")].similarity == pytest.approx(expected, abs=1e-5)
+    assert details[("ns", "z")].context_similarity is None
 
 
 @pytest.mark.parametrize(

@@ -7,12 +7,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from mnemo.retrieval.scoring import (
-    FusionWeights,
     RecencyParams,
     clamp01,
     combine,
     decay,
-    fuse,
     min_max,
     normalise_by_max,
     recency_score,
@@ -82,20 +80,3 @@ def test_min_max() -> None:
     assert min_max({A: 0.2, B: 0.6, C: 1.0}) == pytest.approx({A: 0.0, B: 0.5, C: 1.0})
     assert min_max({A: 0.3, B: 0.3}) == {A: 1.0, B: 1.0}
     assert min_max({A: 0.9, B: 0.85}, min_range=0.25) == pytest.approx({A: 1.0, B: 0.8})
-
-
-@pytest.mark.parametrize(
-    ("cosine", "keyword", "expected"),
-    [
-        ({A: 0.9, B: 0.5}, {}, {A: 0.9, B: 0.5}),  # semantic only
-        ({}, {A: 2.0, B: 1.0}, {A: 1.0, B: 0.5}),  # keyword only: scaled by its best
-        # both: cosine min-max over candidates, keyword / max(best, floor=5)
-        ({A: 0.9, B: 0.5, C: 0.1}, {B: 10.0}, {A: 0.6, B: 0.3 + 0.4, C: 0.0}),
-        ({A: 0.9, B: 0.5, C: 0.1}, {C: 2.5}, {A: 0.6, B: 0.3, C: 0.2}),  # weak lone hit
-        ({A: 0.5, B: 0.5}, {B: 5.0}, {A: 0.6, B: 1.0}),  # equal cosines all count fully
-        ({A: 0.9, B: 0.85}, {A: 5.0, B: 5.0}, {A: 1.0, B: 0.88}),  # near-tie stays near
-    ],
-)
-def test_fuse_weighted(cosine: dict, keyword: dict, expected: dict) -> None:  # type: ignore[type-arg]
-    fused = fuse(cosine, keyword, FusionWeights(0.6, 0.4, keyword_floor=5.0, cosine_min_range=0.25))
-    assert fused == pytest.approx(expected)

@@ -15,8 +15,10 @@ from mnemo.config import LimitsConfig, RetrievalConfig
 from mnemo.errors import InvalidRequestError, PayloadTooLargeError
 from mnemo.filters import MemoryFilter, check_filter_size
 from mnemo.models import Session
+from mnemo.retrieval.bm25 import Bm25Params
+from mnemo.retrieval.fusion import FusionWeights
 from mnemo.retrieval.pipeline import ScoredMemory, SearchMode, SearchQuery
-from mnemo.retrieval.scoring import FusionWeights, RecencyParams
+from mnemo.retrieval.scoring import RecencyParams
 from mnemo.services.memories import MemoryDraft
 from mnemo.services.tokens import context_usage
 
@@ -58,10 +60,6 @@ def search_query(
     page_size(body.limit, limits)
     memory_filter = MemoryFilter(**{f: getattr(body, f) for f in _FILTER_FIELDS})
     check_filter_size(memory_filter, limits.max_filter_clauses)
-    vector, keyword = retrieval.vector_weight, retrieval.keyword_weight
-    if body.hybrid_alpha is not None:
-        vector, keyword = body.hybrid_alpha, 1.0 - body.hybrid_alpha
-    weights = FusionWeights(vector, keyword, retrieval.keyword_floor)
     return SearchQuery(
         text=body.text,
         filter=memory_filter,
@@ -70,8 +68,22 @@ def search_query(
         mode=SearchMode(body.search_mode),
         distance_threshold=body.distance_threshold,
         recency=_recency(body),
-        weights=weights,
+        weights=fusion_weights(retrieval, body.hybrid_alpha),
+        bm25=Bm25Params(retrieval.bm25_k1, retrieval.bm25_b),
     )
+
+
+def fusion_weights(retrieval: RetrievalConfig, alpha: float | None = None) -> FusionWeights:
+    """The configured weights; with seed 001's hybrid_alpha, vector signals weigh alpha."""
+    weights = FusionWeights(
+        vector=retrieval.vector_weight,
+        keyword=retrieval.keyword_weight,
+        keyword_floor=retrieval.keyword_floor,
+        context_vector=retrieval.context_vector_weight,
+        context_keyword=retrieval.context_keyword_weight,
+        neighbours=retrieval.neighbour_weight,
+    )
+    return weights if alpha is None else weights.with_alpha(alpha)
 
 
 def _recency(body: SearchRequestIn) -> RecencyParams | None:

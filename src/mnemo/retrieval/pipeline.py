@@ -1,4 +1,5 @@
-"""The search pipeline: embed, gather candidates, fuse, threshold, recency re-rank, page."""
+"""The search pipeline: embed, gather candidates, score BM25, describe, fuse, threshold,
+recency re-rank, page."""
 
 from __future__ import annotations
 
@@ -11,8 +12,11 @@ import anyio.to_thread
 from mnemo.embedders.cache import CachedEmbedder
 from mnemo.filters import MemoryFilter
 from mnemo.models import Memory
-from mnemo.retrieval.scoring import FusionWeights, RecencyParams, combine, fuse, recency_score
-from mnemo.stores.base import CandidateQuery, Store
+from mnemo.retrieval.bm25 import Bm25Params, keyword_signals
+from mnemo.retrieval.fusion import FusionWeights, Signals, fuse_signals
+from mnemo.retrieval.scoring import RecencyParams, combine, recency_score
+from mnemo.retrieval.text import query_terms
+from mnemo.stores.base import CandidateDetail, CandidateQuery, CandidateSet, Store, Vector
 
 Key = tuple[str, str]
 
@@ -33,6 +37,7 @@ class SearchQuery:
     distance_threshold: float | None = None
     recency: RecencyParams | None = field(default_factory=RecencyParams)
     weights: FusionWeights = field(default_factory=FusionWeights)
+    bm25: Bm25Params = field(default_factory=Bm25Params)
 
 
 @dataclass(frozen=True)
@@ -76,26 +81,52 @@ class Retriever:
                 vector=vector,
                 text=None if query.mode is SearchMode.SEMANTIC else query.text,
                 vector_limit=depth,
-                keyword_limit=depth,
                 max_distance=query.distance_threshold,
             )
         )
-        cosine, keyword = candidates.vector, candidates.keyword
-        if query.distance_threshold is not None and vector is not None:
-            cosine = {k: v for k, v in cosine.items() if 1 - v <= query.distance_threshold}
-            keyword = {k: v for k, v in keyword.items() if k in cosine}
-        relevance = fuse(cosine, keyword, query.weights)
+        signals = await self._signals(query, candidates, vector, depth)
+        relevance = fuse_signals(signals, query.weights)
         # Ties break on the key, so the same query over the same data always ranks the same.
-        window = sorted(relevance, key=lambda k: (-relevance[k], k))[:depth]
+        # Without a recency re-rank the order is final: only the page is read.
+        reread = depth if query.recency is not None else query.offset + query.limit
+        window = sorted(relevance, key=lambda k: (-relevance[k], k))[:reread]
         memories = await self._fetch(window)
         scored = [
-            self._score(memories[key], relevance[key], cosine.get(key), keyword, query, now)
+            self._score(memories[key], relevance[key], signals, query, now)
             for key in window
             if key in memories
         ]
         scored.sort(key=lambda s: (-s.score, s.memory.namespace, s.memory.id))
-        total = len(keyword) if vector is None else candidates.total
+        total = len(candidates.keyword) if vector is None else candidates.total
         return _page(scored, total, query)
+
+    async def _signals(
+        self, query: SearchQuery, candidates: CandidateSet, vector: Vector | None, depth: int
+    ) -> Signals:
+        """BM25 over the keyword matches, then the cosines and neighbours of the best
+        `depth` by each signal; with a distance threshold, only candidates within it."""
+        keyword, context_keyword = keyword_signals(
+            query_terms(query.text), candidates.keyword, candidates.total, query.bm25
+        )
+        keys = set(candidates.vector) | _best(keyword, depth) | _best(context_keyword, depth)
+        details = await self._store.describe_candidates(sorted(keys), vector)
+        if query.distance_threshold is not None and vector is not None:
+            details = {k: d for k, d in details.items() if _within(d, query.distance_threshold)}
+        return Signals(
+            vector={k: d.similarity for k, d in details.items() if d.similarity is not None},
+            keyword={k: keyword[k] for k in details if k in keyword},
+            context_vector={
+                k: d.context_similarity
+                for k, d in details.items()
+                if d.context_similarity is not None
+            },
+            context_keyword={k: context_keyword[k] for k in details if k in context_keyword},
+            neighbours={
+                k: tuple((k[0], n) for n in d.neighbour_ids)
+                for k, d in details.items()
+                if d.neighbour_ids
+            },
+        )
 
     async def _list(self, query: SearchQuery, now: datetime) -> SearchResult:
         page = await self._store.list_memories(query.filter, now, query.limit, query.offset)
@@ -115,12 +146,7 @@ class Retriever:
 
     @staticmethod
     def _score(
-        memory: Memory,
-        relevance: float,
-        cosine: float | None,
-        keyword: dict[Key, float],
-        query: SearchQuery,
-        now: datetime,
+        memory: Memory, relevance: float, signals: Signals, query: SearchQuery, now: datetime
     ) -> ScoredMemory:
         key = (memory.namespace, memory.id)
         recency = None
@@ -128,17 +154,25 @@ class Retriever:
         if query.recency is not None:
             recency = recency_score(now, memory.last_accessed_at, memory.created_at, query.recency)
             score = combine(relevance, recency, query.recency)
-        score_type = query.mode.value
+        cosine = signals.vector.get(key)
         return ScoredMemory(
             memory=memory,
             score=score,
             dist=1.0 - cosine if cosine is not None else 1.0,
             relevance=relevance,
             similarity=cosine,
-            keyword=keyword.get(key),
+            keyword=signals.keyword.get(key),
             recency=recency,
-            score_type=score_type,
+            score_type=query.mode.value,
         )
+
+
+def _best(scores: dict[Key, float], count: int) -> set[Key]:
+    return set(sorted(scores, key=lambda k: (-scores[k], k))[:count])
+
+
+def _within(detail: CandidateDetail, max_distance: float) -> bool:
+    return detail.similarity is not None and 1.0 - detail.similarity <= max_distance
 
 
 def _page(scored: list[ScoredMemory], total: int, query: SearchQuery) -> SearchResult:

@@ -1,4 +1,4 @@
-"""Pure scoring maths: recency decay (seed 001's formula), fusion of relevance signals."""
+"""Pure scoring maths: recency decay (seed 001's formula), clamping and rescaling of scores."""
 
 from __future__ import annotations
 
@@ -19,17 +19,6 @@ class RecencyParams:
     novelty_weight: float = 0.4
     half_life_last_access_days: float = 7.0
     half_life_created_days: float = 30.0
-
-
-@dataclass(frozen=True)
-class FusionWeights:
-    vector: float = 0.6
-    keyword: float = 0.4
-    # BM25 scores are divided by max(best score, this floor): in a small or unrelated
-    # candidate set a lone weak term match must not count as a perfect keyword match.
-    keyword_floor: float = 5.0
-    # Cosines are rescaled over at least this spread, so near-ties stay near-ties.
-    cosine_min_range: float = 0.25
 
 
 def decay(age_days: float, half_life_days: float) -> float:
@@ -86,26 +75,3 @@ def min_max(
     if spread < 1e-12:
         return dict.fromkeys(scores, 1.0)
     return {key: 1.0 - (high - value) / spread for key, value in scores.items()}
-
-
-def fuse(
-    cosine: dict[tuple[str, str], float],
-    keyword: dict[tuple[str, str], float],
-    weights: FusionWeights,
-) -> dict[tuple[str, str], float]:
-    """Weighted min-max fusion of cosine and keyword scores over the candidates.
-
-    Without keyword hits the raw cosine is the relevance, so semantic scores stay absolute;
-    with them, both signals are rescaled to 0..1 over the candidate set (measured on LoCoMo
-    to beat reciprocal-rank fusion) and a candidate missing a signal scores 0 on it.
-    """
-    if not keyword:
-        return {key: similarity_to_unit(value) for key, value in cosine.items()}
-    if not cosine:
-        return normalise_by_max(keyword)
-    total = weights.vector + weights.keyword
-    wv, wk = weights.vector / total, weights.keyword / total
-    cosine_unit = min_max(cosine, weights.cosine_min_range)
-    keyword_unit = normalise_by_max(keyword, weights.keyword_floor)
-    keys = cosine.keys() | keyword.keys()
-    return {key: wv * cosine_unit.get(key, 0.0) + wk * keyword_unit.get(key, 0.0) for key in keys}

@@ -1,4 +1,4 @@
-"""Query text into keyword terms: lowercase words without the common English stopwords."""
+"""Text into keyword terms: lowercase words, common English stopwords dropped, light stemming."""
 
 from __future__ import annotations
 
@@ -32,3 +32,47 @@ def keyword_terms(text: str, limit: int = 32) -> list[str]:
         if len(seen) >= limit:
             break
     return list(seen)
+
+
+_VOWELS = frozenset("aeiouy")
+_UNDOUBLE = frozenset("bdfgkmnprt")
+
+
+def stem(word: str) -> str:
+    """A light English suffix stripper: plural -s, -ies, -ed, -ing, -ly, then a final -e
+    and a doubled consonant, so "paints", "painted" and "painting" share "paint", and
+    "make", "makes" and "making" share "mak". Words of three letters or fewer, and anything
+    with a digit, are kept whole."""
+    if len(word) <= 3 or not word.isalpha():
+        return word
+    for suffix, replacement in (("sses", "ss"), ("ies", "y"), ("ied", "y")):
+        if word.endswith(suffix) and len(word) > len(suffix) + 1:
+            return word[: -len(suffix)] + replacement
+    if word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        word = word[:-1]
+    for suffix in ("ing", "ed", "ly"):
+        root = word[: -len(suffix)]
+        if word.endswith(suffix) and len(root) >= 3 and not _VOWELS.isdisjoint(root):
+            word = root
+            break
+    if word.endswith("e") and len(word) > 3:
+        word = word[:-1]
+    if len(word) > 3 and word[-1] == word[-2] and word[-1] in _UNDOUBLE:
+        word = word[:-1]
+    return word
+
+
+def index_terms(text: str) -> list[str]:
+    """Every content word of `text` stemmed, in order and with repeats (for BM25's tf)."""
+    terms = []
+    for raw in _WORD.findall(text.lower()):
+        word = _CLITIC.sub("", raw).replace("'", "")
+        if len(word) < 2 or word in STOPWORDS:
+            continue
+        terms.append(stem(word))
+    return terms
+
+
+def query_terms(text: str, limit: int = 32) -> list[str]:
+    """Distinct stemmed content words of a query, in order of first appearance."""
+    return list(dict.fromkeys(index_terms(text)))[:limit]

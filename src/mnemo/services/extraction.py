@@ -14,6 +14,7 @@ from mnemo.errors import SessionNotFoundError
 from mnemo.extraction.facts import ExtractedFact, SourceMessage
 from mnemo.models import Message, Principal, Scope, Session, utcnow
 from mnemo.services.consolidation import ConsolidationReport, Consolidator, Owner
+from mnemo.services.context_windows import ContextWindows
 from mnemo.services.extractors import FactExtractor
 from mnemo.stores.base import Store
 
@@ -32,8 +33,10 @@ class ExtractionService:
         extractor: FactExtractor,
         consolidator: Consolidator,
         default_namespace: str,
+        contexts: ContextWindows | None = None,
     ) -> None:
         self._store = store
+        self._contexts = contexts
         self._extractor = extractor
         self._consolidator = consolidator
         self._default_namespace = default_namespace
@@ -60,6 +63,8 @@ class ExtractionService:
             raise SessionNotFoundError(f"Session {session_id} not found")
         pending = [m for m in session.messages if not m.extracted]
         report = await self._run(_owner(session), pending)
+        if self._contexts is not None and pending:
+            await self._contexts.refresh(session, {m.id for m in pending})
         if pending:
             await self._store.mark_messages_extracted(
                 namespace, session_id, [m.id for m in pending]

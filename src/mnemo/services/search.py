@@ -7,6 +7,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 
 from mnemo.auth.access import confine_filter, require
@@ -66,16 +67,7 @@ class SearchService:
 
     async def search(self, who: Principal, query: SearchQuery) -> SearchResult:
         require(who, Scope.READ)
-        confined = SearchQuery(
-            text=query.text,
-            filter=confine_filter(who, query.filter),
-            limit=query.limit,
-            offset=query.offset,
-            mode=query.mode,
-            distance_threshold=query.distance_threshold,
-            recency=query.recency,
-            weights=query.weights,
-        )
+        confined = replace(query, filter=confine_filter(who, query.filter))
         started = time.perf_counter()
         result = await self._retriever.search(confined, utcnow())
         if self._observe is not None:

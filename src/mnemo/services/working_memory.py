@@ -208,20 +208,20 @@ class WorkingMemoryService:
         """Every turn is searchable as a `message` memory that points back at itself."""
         if not messages:
             return []
-        texts = [m.content for m in messages]
-        vectors = await anyio.to_thread.run_sync(self._embedder.embed, texts)
-        records = []
-        for message, vector in zip(messages, vectors, strict=True):
-            memory = Memory(
-                id=message.id, namespace=session.namespace, user_id=session.user_id,
-                session_id=session.session_id, text=message.content,
-                memory_type=MemoryType.MESSAGE, created_at=message.created_at,
-                updated_at=session.updated_at, last_accessed_at=message.created_at,
-                extracted_from=[message.id], metadata={"role": message.role},
-                importance=_importance(message),
-            ).with_hash()  # fmt: skip
-            records.append(VectorRecord(memory, vector))
-        return records
+        memories = [self._message_memory(session, m) for m in messages]
+        vectors = await anyio.to_thread.run_sync(self._embedder.embed, [m.text for m in memories])
+        return [VectorRecord(m, v) for m, v in zip(memories, vectors, strict=True)]
+
+    @staticmethod
+    def _message_memory(session: Session, message: Message) -> Memory:
+        return Memory(
+            id=message.id, namespace=session.namespace, user_id=session.user_id,
+            session_id=session.session_id, text=message.content,
+            memory_type=MemoryType.MESSAGE, created_at=message.created_at,
+            updated_at=session.updated_at, last_accessed_at=message.created_at,
+            extracted_from=[message.id], metadata={"role": message.role},
+            importance=_importance(message),
+        ).with_hash()  # fmt: skip
 
 
 def _message(session_id: str, position: int, draft: MessageDraft, now: datetime) -> Message:

@@ -12,8 +12,10 @@ from numpy.typing import NDArray
 
 from mnemo.filters import MemoryFilter
 from mnemo.models import ApiKey, Memory, MemoryEvent, Session
+from mnemo.retrieval.bm25 import TermDocument
 
 Vector = NDArray[np.float32]
+Key = tuple[str, str]
 T = TypeVar("T")
 
 
@@ -46,32 +48,62 @@ class VectorUpdate:
 
 
 @dataclass(frozen=True)
+class ContextUpdate:
+    """A message memory's context window: its text's index terms (the store derives them),
+    its embedding, and the ids of the turns right before and after it."""
+
+    namespace: str
+    id: str
+    text: str
+    vector: Vector
+    neighbour_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class CandidateQuery:
-    """What retrieval asks the store for: scored candidates inside a filter."""
+    """What retrieval asks the store for: scored candidates inside a filter.
+
+    `text` is matched through its index terms (retrieval.text.query_terms) against the
+    stored terms of each memory and of its context window.
+    """
 
     filter: MemoryFilter
     now: datetime
     vector: Vector | None = None
     text: str | None = None
     vector_limit: int = 200
-    keyword_limit: int = 200
     max_distance: float | None = None
+    # Matched rows read for BM25; past this many, document frequencies are estimates.
+    keyword_scan_limit: int = 10_000
 
 
 @dataclass
 class CandidateSet:
-    """Cosine similarities and keyword scores by memory key, and how many rows match.
+    """Nearest memories by cosine, keyword matches with their terms, and how many rows match.
 
-    `vector` holds the best `vector_limit` rows by cosine plus every keyword hit, so each
-    keyword hit also has its similarity. `total` counts the rows that match the filter (and,
-    with a vector and `max_distance`, lie within that cosine distance). It is exact up to
-    10,000 matching rows; past that a store may estimate it, since counting a million rows
-    costs more than the search (PostgreSQL does: see postgres_search.py).
+    `vector` holds the best `vector_limit` rows by cosine. `keyword` holds every row of the
+    scope whose own or context terms hold a query term (up to `keyword_scan_limit`), so
+    retrieval can compute BM25 with exact document frequencies. `total` counts the rows that
+    match the filter (and, with a vector and `max_distance`, lie within that cosine
+    distance). It is exact up to 10,000 matching rows; past that a store may estimate it,
+    since counting a million rows costs more than the search (PostgreSQL does: see
+    postgres_search.py).
     """
 
-    vector: dict[tuple[str, str], float] = field(default_factory=dict)
-    keyword: dict[tuple[str, str], float] = field(default_factory=dict)
+    vector: dict[Key, float] = field(default_factory=dict)
+    keyword: dict[Key, TermDocument] = field(default_factory=dict)
     total: int = 0
+
+
+@dataclass(frozen=True)
+class CandidateDetail:
+    """What ranking needs of one candidate beyond the search: its cosine to the query, its
+    context window's cosine (None without a window or a query vector) and the ids of its
+    neighbouring turns."""
+
+    similarity: float | None
+    context_similarity: float | None
+    neighbour_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -144,6 +176,18 @@ class Store(Protocol):
         ...
 
     async def find_candidates(self, query: CandidateQuery) -> CandidateSet: ...
+
+    async def describe_candidates(
+        self, keys: Sequence[Key], vector: Vector | None
+    ) -> dict[Key, CandidateDetail]:
+        """Cosines (own and context window's) and neighbours of these memories; unknown
+        keys are left out."""
+        ...
+
+    async def set_contexts(self, updates: Sequence[ContextUpdate]) -> int:
+        """Store context windows of message memories (other memories are left alone);
+        returns how many were written."""
+        ...
 
     async def list_memories(
         self, memory_filter: MemoryFilter, now: datetime, limit: int, offset: int

@@ -29,6 +29,7 @@ from mnemo.stores.postgres_statements import (
     memory_params,
     value_list,
 )
+from mnemo.stores.postgres_terms import PostgresTerms, backfill_terms
 from mnemo.stores.postgres_vectors import PostgresVectors
 from mnemo.stores.records import (
     EVENT_COLUMNS,
@@ -72,7 +73,7 @@ class PostgresDialect:
         return "ESCAPE '\\'"
 
 
-class PostgresStore(PostgresSessions, PostgresVectors):
+class PostgresStore(PostgresSessions, PostgresVectors, PostgresTerms):
     """Implements the Store port on PostgreSQL (sessions live in PostgresSessions)."""
 
     dialect = PostgresDialect()
@@ -102,6 +103,8 @@ class PostgresStore(PostgresSessions, PostgresVectors):
 
     async def open(self) -> None:
         await self.db.open()
+        async with self.db.connection() as conn:
+            await backfill_terms(conn)
 
     async def close(self) -> None:
         await self.db.close()

@@ -1,4 +1,4 @@
-"""Candidate search on PostgreSQL: ts_rank_cd keyword hits, exact or HNSW nearest vectors.
+"""Candidate search on PostgreSQL: index-term matches, exact or HNSW nearest vectors.
 
 The plan is chosen by counting the rows that match the filter, up to `exact_scan_limit`
 (a bounded count: it stops at limit + 1 rows):
@@ -21,7 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mnemo.retrieval.text import keyword_terms
+from mnemo.retrieval.bm25 import TermDocument
+from mnemo.retrieval.text import query_terms
 from mnemo.stores.base import CandidateQuery, CandidateSet, Vector
 from mnemo.stores.postgres_db import Connection
 from mnemo.stores.sql_filters import SqlDialect, SqlParam, WhereClause, compile_filter
@@ -87,8 +88,8 @@ class CandidateSearch:
         total = counted if is_narrow else await _estimate(conn, where, at_least=counted)
         result = CandidateSet(total=total)
         if query.text:
-            result.keyword = await _keyword_hits(
-                conn, where, query.text, query.keyword_limit, is_narrow
+            result.keyword = await _keyword_documents(
+                conn, where, query.text, query.keyword_scan_limit, is_narrow
             )
         if query.vector is None or not total:
             return result
@@ -105,8 +106,7 @@ class CandidateSearch:
                 if is_narrow
                 else sum(1.0 - s <= query.max_distance for s in nearest.values())
             )
-        missing = [key for key in result.keyword if key not in nearest]
-        result.vector = nearest | await _similarities(conn, missing, vector)
+        result.vector = nearest
         return result
 
     async def _approximate(
@@ -157,44 +157,36 @@ async def _estimate(conn: Connection, where: WhereClause, at_least: int) -> int:
     return max(estimate, at_least)
 
 
-async def _keyword_hits(
+async def _keyword_documents(
     conn: Connection, where: WhereClause, text: str, limit: int, is_narrow: bool
-) -> dict[Key, float]:
-    """Rows whose text matches any query term, best ts_rank_cd first (ties: newest first).
+) -> dict[Key, TermDocument]:
+    """Rows whose own or context terms hold a query term (up to `limit`, newest first),
+    with both term lists.
 
-    In a narrow scope the scoped rows are read first and their tsvectors matched one by one:
-    the GIN index would gather every match in the namespace (tens of thousands of rows for
-    a common word at 1M memories) only for the filter to drop nearly all of them.
+    In a narrow scope the scoped rows are read first and their term sets matched one by
+    one: the GIN index would gather every match in the namespace (tens of thousands of rows
+    for a common word at 1M memories) only for the filter to drop nearly all of them.
     """
-    terms = keyword_terms(text)
+    terms = query_terms(text)
     if not terms:
         return {}
-    # keyword_terms yields runs of letters and digits only, so quoting each is safe.
-    query = " | ".join(f"'{term}'" for term in terms)
-    select = (
-        "SELECT m.namespace, m.id, ts_rank_cd(m.tsv, q.query) AS score "
-        "FROM {rows} m, to_tsquery('english', %s) AS q(query) WHERE m.tsv @@ q.query"
-    )
-    order = " ORDER BY score DESC, m.seq DESC LIMIT %s"
+    columns = "m.namespace, m.id, m.terms, m.context_terms"
+    order = " ORDER BY m.seq DESC LIMIT %s"
     if is_narrow:
-        scoped = f"SELECT m.namespace, m.id, m.seq, m.tsv FROM memories m WHERE {where.render()}"
-        sql = f"WITH scoped AS MATERIALIZED ({scoped}) {select.format(rows='scoped')}{order}"
-        params: list[SqlParam] = [*where.params, query, limit]
+        scoped = f"SELECT {columns}, m.seq, m.term_set FROM memories m WHERE {where.render()}"
+        sql = (
+            f"WITH scoped AS MATERIALIZED ({scoped}) SELECT {columns} FROM scoped m "
+            f"WHERE m.term_set && %s::text[]{order}"
+        )
+        params: list[SqlParam] = [*where.params, terms, limit]
     else:
-        sql = f"{select.format(rows='memories')} AND {where.render()}{order}"
-        params = [query, *where.params, limit]
+        sql = (
+            f"SELECT {columns} FROM memories m WHERE m.term_set && %s::text[] "
+            f"AND {where.render()}{order}"
+        )
+        params = [terms, *where.params, limit]
     cursor = await conn.execute(sql, params)
-    return {(r["namespace"], r["id"]): float(r["score"]) for r in await cursor.fetchall()}
-
-
-async def _similarities(conn: Connection, keys: list[Key], vector: Vector) -> dict[Key, float]:
-    """Cosine similarity of the given memories to `vector`, looked up by primary key."""
-    if not keys:
-        return {}
-    sql = (
-        "SELECT m.namespace, m.id, m.embedding <=> %s AS distance "
-        "FROM unnest(%s::text[], %s::text[]) AS k(namespace, id) "
-        "JOIN memories m ON m.namespace = k.namespace AND m.id = k.id"
-    )
-    params = [vector, [k[0] for k in keys], [k[1] for k in keys]]
-    return await _similarity_rows(conn, sql, params)
+    return {
+        (r["namespace"], r["id"]): TermDocument(r["terms"] or "", r["context_terms"])
+        for r in await cursor.fetchall()
+    }

@@ -30,16 +30,18 @@ def assignments(columns: Sequence[str], source: str | None = None) -> str:
     )
 
 
-_MEMORY_FIELDS = (*MEMORY_COLUMNS, "embedding")
+_MEMORY_FIELDS = (*MEMORY_COLUMNS, "embedding", "terms")
 _MEMORY_VALUES = [c for c in _MEMORY_FIELDS if c not in {"namespace", "id"}]
 
 INSERT_MEMORY = (
     f"INSERT INTO memories ({', '.join(_MEMORY_FIELDS)}) VALUES ({value_list(_MEMORY_FIELDS)})"
 )
+# A new text or vector leaves the context window behind (SQLite deletes and re-inserts the row).
+_NO_CONTEXT = "context_terms = NULL, context_embedding = NULL, context_neighbours = NULL"
 # An overwrite gets a fresh seq: it lists as the newest of memories created in the same instant.
 UPSERT_MEMORY = (
     f"{INSERT_MEMORY} ON CONFLICT (namespace, id) DO UPDATE SET "
-    f"{assignments(_MEMORY_VALUES, 'EXCLUDED')}, seq = DEFAULT"
+    f"{assignments(_MEMORY_VALUES, 'EXCLUDED')}, seq = DEFAULT, {_NO_CONTEXT}"
 )
 INSERT_MEMORY_IF_ABSENT = f"{INSERT_MEMORY} ON CONFLICT (namespace, id) DO NOTHING RETURNING id"
 _KEY = "WHERE namespace = %(namespace)s AND id = %(id)s"
@@ -50,7 +52,7 @@ UPDATE_FIELDS = (
 )
 # A new vector: everything changes, and the row lists as rewritten now (like an overwrite).
 UPDATE_MEMORY_AND_VECTOR = (
-    f"UPDATE memories SET {assignments(_MEMORY_VALUES)}, seq = DEFAULT {_KEY}"
+    f"UPDATE memories SET {assignments(_MEMORY_VALUES)}, seq = DEFAULT, {_NO_CONTEXT} {_KEY}"
 )
 INSERT_EVENT = (
     f"INSERT INTO memory_events ({', '.join(EVENT_COLUMNS)}) VALUES ({value_list(EVENT_COLUMNS)})"

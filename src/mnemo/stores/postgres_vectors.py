@@ -36,7 +36,8 @@ class PostgresVectors:
         async with self.db.connection() as conn:
             for u in updates:
                 cursor = await conn.execute(
-                    "UPDATE memories SET embedding = %s "
+                    # The context window's vector came from the old model: dropped.
+                    "UPDATE memories SET embedding = %s, context_embedding = NULL "
                     "WHERE namespace = %s AND id = %s AND content_hash = %s",
                     (np.asarray(u.vector, dtype=np.float32), u.namespace, u.id, u.content_hash),
                 )

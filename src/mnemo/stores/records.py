@@ -19,6 +19,7 @@ from mnemo.models import (
     Scope,
     Session,
 )
+from mnemo.retrieval.documents import memory_index_text, terms_text
 
 MEMORY_COLUMNS = (
     "namespace", "id", "user_id", "agent_id", "session_id", "text", "memory_type", "topics",
@@ -103,7 +104,14 @@ def memory_to_row(memory: Memory) -> dict[str, object]:
         "expires_at": epoch(memory.expires_at),
         "extracted_from": _json(memory.extracted_from),
         "content_hash": memory.content_hash,
+        # Not a column of MEMORY_COLUMNS (never read back): what keyword search matches.
+        "terms": terms_of(memory),
     }
+
+
+def terms_of(memory: Memory) -> str:
+    """The index terms stored with a memory (its keyword-search document)."""
+    return terms_text(memory_index_text(memory))
 
 
 def memory_from_row(row: Mapping[str, Any]) -> Memory:

@@ -13,8 +13,16 @@ import numpy as np
 from mnemo.errors import EmbeddingModelMismatchError, StoreUnavailableError
 from mnemo.filters import MemoryFilter
 from mnemo.models import ApiKey, Memory, MemoryEvent
-from mnemo.retrieval.text import keyword_terms
-from mnemo.stores.base import CandidateQuery, CandidateSet, ChangeSet, Page, VectorRecord
+from mnemo.stores.base import (
+    CandidateDetail,
+    CandidateQuery,
+    CandidateSet,
+    ChangeSet,
+    ContextUpdate,
+    Key,
+    Page,
+    VectorRecord,
+)
 from mnemo.stores.records import (
     EVENT_COLUMNS,
     KEY_COLUMNS,
@@ -43,6 +51,7 @@ from mnemo.stores.sqlite_statements import (
 from mnemo.stores.sqlite_statements import (
     memory_params as _memory_params,
 )
+from mnemo.stores.sqlite_terms import backfill_terms, describe, keyword_documents, set_contexts
 from mnemo.stores.sqlite_vectors import SQLiteVectors
 from mnemo.stores.vector_index import Vector, VectorIndex, index_scope
 
@@ -94,6 +103,7 @@ class SQLiteStore(SQLiteSessions, SQLiteVectors):
             raise StoreUnavailableError(
                 f"cannot open SQLite database {self.db.path}: {exc}"
             ) from exc
+        await self.db.write(backfill_terms)
 
     async def close(self) -> None:
         self.db.close()
@@ -203,10 +213,10 @@ class SQLiteStore(SQLiteSessions, SQLiteVectors):
     def _find_candidates(self, conn: sqlite3.Connection, query: CandidateQuery) -> CandidateSet:
         where = compile_filter(query.filter, self.dialect, query.now)
         result = CandidateSet()
-        keyword_rows: dict[int, tuple[tuple[str, str], float]] = {}
         if query.text:
-            keyword_rows = self._keyword_hits(conn, query, where.render(), where.params)
-            result.keyword = dict(keyword_rows.values())
+            result.keyword = keyword_documents(
+                conn, query.text, where.render(), where.params, query.keyword_scan_limit
+            )
         if query.vector is None:
             result.total = _count(conn, where.render(), where.params)
             return result
@@ -221,28 +231,21 @@ class SQLiteStore(SQLiteSessions, SQLiteVectors):
         if query.max_distance is not None:
             result.total = int(np.count_nonzero(1.0 - scores <= query.max_distance))
         chosen = {int(rowids[i]): float(scores[i]) for i in _top_k(scores, query.vector_limit)}
-        wanted = set(keyword_rows) - set(chosen)
-        if wanted:
-            positions = np.flatnonzero(np.isin(rowids, np.fromiter(wanted, dtype=np.int64)))
-            chosen.update({int(rowids[i]): float(scores[i]) for i in positions})
         keys = _keys_of(conn, list(chosen))
         result.vector = {keys[r]: score for r, score in chosen.items() if r in keys}
         return result
 
-    def _keyword_hits(
-        self, conn: sqlite3.Connection, query: CandidateQuery, where: str, params: list[SqlParam]
-    ) -> dict[int, tuple[tuple[str, str], float]]:
-        terms = keyword_terms(query.text or "")
-        if not terms:
+    async def describe_candidates(
+        self, keys: Sequence[Key], vector: Vector | None
+    ) -> dict[Key, CandidateDetail]:
+        if not keys:
             return {}
-        match = " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
-        sql = (
-            "SELECT m.rowid, m.namespace, m.id, -bm25(memories_fts) AS score FROM memories_fts "
-            "JOIN memories m ON m.rowid = memories_fts.rowid "
-            f"WHERE memories_fts MATCH ? AND {where} ORDER BY bm25(memories_fts) LIMIT ?"
-        )
-        rows = conn.execute(sql, [match, *params, query.keyword_limit]).fetchall()
-        return {r[0]: ((r[1], r[2]), float(r[3])) for r in rows}
+        return await self.db.read(lambda conn: describe(conn, keys, vector))
+
+    async def set_contexts(self, updates: Sequence[ContextUpdate]) -> int:
+        if not updates:
+            return 0
+        return await self.db.write(lambda conn: set_contexts(conn, updates))
 
     async def list_memories(
         self, memory_filter: MemoryFilter, now: datetime, limit: int, offset: int

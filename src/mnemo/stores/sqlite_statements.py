@@ -9,8 +9,8 @@ from mnemo.stores.records import EVENT_COLUMNS, MEMORY_COLUMNS, memory_to_row
 from mnemo.stores.vector_index import Vector
 
 INSERT_MEMORY = (
-    f"INSERT INTO memories ({', '.join(MEMORY_COLUMNS)}, embedding) "
-    f"VALUES ({', '.join(':' + c for c in MEMORY_COLUMNS)}, :embedding)"
+    f"INSERT INTO memories ({', '.join(MEMORY_COLUMNS)}, embedding, terms) "
+    f"VALUES ({', '.join(':' + c for c in MEMORY_COLUMNS)}, :embedding, :terms)"
 )
 INSERT_EVENT = (
     f"INSERT INTO memory_events ({', '.join(EVENT_COLUMNS)}) "
@@ -19,7 +19,7 @@ INSERT_EVENT = (
 UPDATE_FIELDS = (
     "UPDATE memories SET "
     + ", ".join(f"{c} = :{c}" for c in MEMORY_COLUMNS if c not in {"namespace", "id", "text"})
-    + " WHERE namespace = :namespace AND id = :id"
+    + ", terms = :terms WHERE namespace = :namespace AND id = :id"
 )
 SELECT_MEMORY = f"SELECT {', '.join('m.' + c for c in MEMORY_COLUMNS)} FROM memories m"
 

@@ -49,7 +49,9 @@ class SQLiteVectors:
             changed = 0
             for row in params:
                 changed += conn.execute(
-                    "UPDATE memories SET embedding = ? "
+                    # The context window's vector came from the old model: dropped, so it
+                    # is not compared across models (the window's terms still serve).
+                    "UPDATE memories SET embedding = ?, context_embedding = NULL "
                     "WHERE namespace = ? AND id = ? AND content_hash = ?",
                     row,
                 ).rowcount

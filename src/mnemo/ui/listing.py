@@ -7,11 +7,11 @@ from urllib.parse import urlencode
 
 from starlette.datastructures import QueryParams
 
-from mnemo.api.convert import check_text
+from mnemo.api.convert import check_text, fusion_weights
 from mnemo.filters import MemoryFilter, TagFilter
 from mnemo.models import Memory, MemoryType, Principal
+from mnemo.retrieval.bm25 import Bm25Params
 from mnemo.retrieval.pipeline import SearchQuery
-from mnemo.retrieval.scoring import FusionWeights
 from mnemo.wiring import Services
 
 PAGE_SIZE = 20
@@ -116,12 +116,10 @@ async def find_memories(services: Services, who: Principal, query: MemoryQuery) 
         return Results(rows, Pager(query.page, page.total), is_search=False)
     check_text(query.text, services.settings.limits, "search text")
     retrieval = services.settings.retrieval
-    weights = FusionWeights(
-        retrieval.vector_weight, retrieval.keyword_weight, retrieval.keyword_floor
-    )
+    weights = fusion_weights(retrieval)
     search = SearchQuery(
         text=query.text, filter=query.memory_filter(), limit=PAGE_SIZE, offset=offset,
-        weights=weights,
+        weights=weights, bm25=Bm25Params(retrieval.bm25_k1, retrieval.bm25_b),
     )  # fmt: skip
     found = await services.search.search(who, search)
     rows = [Row(s.memory, s.score) for s in found.items]

@@ -1,0 +1,113 @@
+"""SQLite's half of keyword search and context windows: term matches, candidate details,
+context writes, and the backfill of index terms on rows older than migration 0006."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+import numpy as np
+
+from mnemo.models import MemoryType
+from mnemo.retrieval.bm25 import TermDocument
+from mnemo.retrieval.documents import index_text, terms_text
+from mnemo.retrieval.text import query_terms
+from mnemo.stores.base import CandidateDetail, ContextUpdate, Key, Vector
+from mnemo.stores.sql_filters import SqlParam
+
+_CHUNK = 500
+
+
+def keyword_documents(
+    conn: sqlite3.Connection, text: str, where: str, params: list[SqlParam], limit: int
+) -> dict[Key, TermDocument]:
+    """Every row of the scope whose own or context terms hold a query term (up to `limit`,
+    newest first), with both term lists."""
+    terms = query_terms(text)
+    if not terms:
+        return {}
+    match = " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
+    sql = (
+        "SELECT m.namespace, m.id, t.terms, t.context_terms FROM memory_terms t "
+        "JOIN memories m ON m.rowid = t.rowid "
+        f"WHERE memory_terms MATCH ? AND {where} ORDER BY t.rowid DESC LIMIT ?"
+    )
+    cursor = conn.cursor()
+    cursor.row_factory = None
+    return {
+        (r[0], r[1]): TermDocument(r[2] or "", r[3])
+        for r in cursor.execute(sql, [match, *params, limit])
+    }
+
+
+def describe(
+    conn: sqlite3.Connection, keys: Sequence[Key], vector: Vector | None
+) -> dict[Key, CandidateDetail]:
+    by_namespace: dict[str, list[str]] = {}
+    for namespace, memory_id in keys:
+        by_namespace.setdefault(namespace, []).append(memory_id)
+    cursor = conn.cursor()
+    cursor.row_factory = None
+    details: dict[Key, CandidateDetail] = {}
+    for namespace, ids in by_namespace.items():
+        for start in range(0, len(ids), _CHUNK):
+            chunk = ids[start : start + _CHUNK]
+            marks = ", ".join("?" * len(chunk))
+            rows = cursor.execute(
+                "SELECT id, embedding, context_embedding, context_neighbours FROM memories "
+                f"WHERE namespace = ? AND id IN ({marks})",
+                [namespace, *chunk],
+            ).fetchall()
+            for memory_id, blob, context_blob, neighbours in rows:
+                details[(namespace, memory_id)] = CandidateDetail(
+                    similarity=_cosine(blob, vector),
+                    context_similarity=_cosine(context_blob, vector),
+                    neighbour_ids=tuple(json.loads(neighbours)) if neighbours else (),
+                )
+    return details
+
+
+def _cosine(blob: bytes | None, vector: Vector | None) -> float | None:
+    if blob is None or vector is None or len(blob) != vector.size * 4:
+        return None
+    return float(np.frombuffer(blob, dtype=np.float32) @ vector)
+
+
+def set_contexts(conn: sqlite3.Connection, updates: Sequence[ContextUpdate]) -> int:
+    written = 0
+    for u in updates:
+        written += conn.execute(
+            "UPDATE memories SET context_terms = ?, context_embedding = ?, "
+            "context_neighbours = ? WHERE namespace = ? AND id = ? AND memory_type = ?",
+            (
+                terms_text(u.text),
+                np.ascontiguousarray(u.vector, dtype=np.float32).tobytes(),
+                json.dumps(list(u.neighbour_ids)),
+                u.namespace,
+                u.id,
+                MemoryType.MESSAGE.value,
+            ),
+        ).rowcount
+    return written
+
+
+def backfill_terms(conn: sqlite3.Connection) -> int:
+    """Index terms for rows written before migration 0006 (a no-op on a new database)."""
+    done = 0
+    while True:
+        rows = conn.execute(
+            "SELECT rowid, text, memory_type, created_at FROM memories WHERE terms IS NULL LIMIT ?",
+            (_CHUNK,),
+        ).fetchall()
+        if not rows:
+            return done
+        conn.executemany(
+            "UPDATE memories SET terms = ? WHERE rowid = ?",
+            [
+                (terms_text(index_text(r[1], r[2], datetime.fromtimestamp(r[3], UTC))), r[0])
+                for r in rows
+            ],
+        )
+        done += len(rows)
