@@ -85,10 +85,10 @@ async def bulk_sqlite(store: SQLiteStore, corpus: Corpus, start: int) -> None:
 
 async def bulk_postgres(url: str, corpus: Corpus, start: int) -> float:
     """COPY the rest without the ANN and text indexes, then build them; returns build seconds."""
-    columns = [*MEMORY_COLUMNS, "embedding"]
+    columns = [*MEMORY_COLUMNS, "embedding", "terms"]
     async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
         await register_vector_async(conn)
-        indexes = await _drop_indexes(conn, ["memories_embedding_hnsw", "memories_tsv"])
+        indexes = await _drop_indexes(conn, ["memories_embedding_hnsw", "memories_terms"])
         types = await _column_types(conn, columns)
         sql = f"COPY memories ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)"
         async with conn.cursor().copy(sql) as copy:
@@ -97,7 +97,9 @@ async def bulk_postgres(url: str, corpus: Corpus, start: int) -> float:
                 row = memory_to_row(corpus.memory(i))
                 for name in JSONB_COLUMNS & row.keys():
                     row[name] = Jsonb(row[name], dumps=str)  # already JSON text
-                await copy.write_row([*(row[c] for c in MEMORY_COLUMNS), corpus.vectors[i]])
+                await copy.write_row(
+                    [*(row[c] for c in MEMORY_COLUMNS), corpus.vectors[i], row["terms"]]
+                )
         started = time.perf_counter()
         await conn.execute("SET maintenance_work_mem = '6GB'")
         await conn.execute("SET max_parallel_maintenance_workers = 1")
