@@ -116,3 +116,9 @@ def test_keys_create_takes_a_rate_tier(mnemo: Mnemo) -> None:
     assert "premium" in listed and "acme" in listed
     refused = mnemo("keys", "create", "--namespace", "acme", "--tier", "gold", expect=2)
     assert "unknown tier 'gold'" in refused.stderr
+
+
+def test_bench_locomo_runs_the_harness_of_the_checkout(mnemo: Mnemo) -> None:
+    done = mnemo("bench", "locomo", "--help")
+    assert "LoCoMo evidence-retrieval benchmark" in done.stdout
+    assert "--data" in done.stdout and "--split {dev,test,all}" in done.stdout

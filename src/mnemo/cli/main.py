@@ -13,6 +13,7 @@ from rich.table import Table
 
 from mnemo.auth.issuing import issue_key
 from mnemo.cli import exporting, importing, memories, reembed, sessions, stats
+from mnemo.cli.benchmarks import bench_app
 from mnemo.cli.stores import opened_store
 from mnemo.config import Settings
 from mnemo.errors import ConfigurationError, MnemoError
@@ -22,6 +23,7 @@ from mnemo.models import ApiKey, Scope, utcnow
 app = typer.Typer(help="mnemo: a long-term memory server for LLM agents.", no_args_is_help=True)
 keys_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
+app.add_typer(bench_app, name="bench")
 console = Console()
 err = Console(stderr=True)
 
