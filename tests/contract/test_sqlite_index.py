@@ -8,6 +8,7 @@ process's store on the same file (the change log), and after the log was pruned.
 from __future__ import annotations
 
 import random
+import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -20,7 +21,9 @@ from mnemo.filters import MemoryFilter, TagFilter
 from mnemo.models import EventKind, Memory, MemoryEvent, MemoryStatus, MemoryType
 from mnemo.stores import sqlite_index
 from mnemo.stores.base import CandidateQuery, VectorRecord
+from mnemo.stores.sql_filters import compile_filter
 from mnemo.stores.sqlite import SQLiteStore
+from mnemo.stores.sqlite_terms import keyword_documents, scoped_keyword_documents
 from mnemo.stores.vector_index import index_scope
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
@@ -167,3 +170,28 @@ async def test_an_index_behind_a_pruned_change_log_rescans(
 
 def _event(memory: Memory) -> MemoryEvent:
     return MemoryEvent(memory_id=memory.id, namespace=memory.namespace, event=EventKind.UPDATE)
+
+
+QUERIES = st.sampled_from(["memory number 7", "number", "memories", "17 or 171", "nothing here"])
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(memory_filter=FILTERS, text=QUERIES, limit=st.sampled_from([5, 1000]))
+async def test_small_scopes_match_keywords_exactly_as_the_full_text_index(
+    loaded: SQLiteStore, memory_filter: MemoryFilter, text: str, limit: int
+) -> None:
+    """A scope the index answers reads its rows' terms itself; the FTS5 path must agree."""
+
+    def both(conn: sqlite3.Connection) -> tuple[object, object]:
+        where = compile_filter(memory_filter, loaded.dialect, NOW)
+        scope = loaded._index.search_scope(memory_filter, NOW, None)  # noqa: SLF001
+        rowids = scope.rowids.tolist()
+        scoped = scoped_keyword_documents(conn, text, rowids, limit)
+        full = keyword_documents(conn, text, where.render(), where.params, limit)
+        return scoped, full
+
+    await loaded.find_candidates(CandidateQuery(filter=memory_filter, now=NOW))  # syncs
+    scoped, full = await loaded.db.read(both)
+    assert scoped == full

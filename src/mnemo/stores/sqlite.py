@@ -51,7 +51,13 @@ from mnemo.stores.sqlite_statements import (
 from mnemo.stores.sqlite_statements import (
     memory_params as _memory_params,
 )
-from mnemo.stores.sqlite_terms import backfill_terms, describe, keyword_documents, set_contexts
+from mnemo.stores.sqlite_terms import (
+    backfill_terms,
+    describe,
+    keyword_documents,
+    scoped_keyword_documents,
+    set_contexts,
+)
 from mnemo.stores.sqlite_vectors import SQLiteVectors
 from mnemo.stores.vector_index import Vector, VectorIndex, index_scope
 
@@ -84,6 +90,11 @@ class SQLiteDialect:
 
     def like_escape(self) -> str:
         return "ESCAPE '\\'"
+
+
+# A scope the in-memory index says has at most this many rows has its keyword matches read
+# row by row; a larger one goes through the FTS5 index.
+SMALL_SCOPE = 5_000
 
 
 class SQLiteStore(SQLiteSessions, SQLiteVectors):
@@ -213,17 +224,28 @@ class SQLiteStore(SQLiteSessions, SQLiteVectors):
     def _find_candidates(self, conn: sqlite3.Connection, query: CandidateQuery) -> CandidateSet:
         where = compile_filter(query.filter, self.dialect, query.now)
         result = CandidateSet()
-        if query.text:
-            result.keyword = keyword_documents(
-                conn, query.text, where.render(), where.params, query.keyword_scan_limit
-            )
-        if query.vector is None:
-            result.total = _count(conn, where.render(), where.params)
-            return result
-        self._sync.sync(conn)
+        scored = None
         if index_scope(query.filter) is not None:
+            self._sync.sync(conn)
             scored = self._index.search_scope(query.filter, query.now, query.vector)
-        else:
+        if query.text:
+            if scored is not None and len(scored.rowids) <= SMALL_SCOPE:
+                result.keyword = scoped_keyword_documents(
+                    conn, query.text, scored.rowids.tolist(), query.keyword_scan_limit
+                )
+            else:
+                result.keyword = keyword_documents(
+                    conn, query.text, where.render(), where.params, query.keyword_scan_limit
+                )
+        if query.vector is None:
+            result.total = (
+                len(scored.rowids)
+                if scored is not None
+                else _count(conn, where.render(), where.params)
+            )
+            return result
+        if scored is None:
+            self._sync.sync(conn)
             sql = f"SELECT m.rowid FROM memories m WHERE {where.render()}"
             scored = self._index.search_rowids(_rowids(conn, sql, where.params), query.vector)
         rowids, scores = scored.rowids, scored.scores

@@ -42,6 +42,38 @@ def keyword_documents(
     }
 
 
+def scoped_keyword_documents(
+    conn: sqlite3.Connection, text: str, rowids: Sequence[int], limit: int
+) -> dict[Key, TermDocument]:
+    """keyword_documents for a scope given as row ids (the in-memory index's answer): the
+    scope's own rows are read and matched here, instead of matching the query terms over the
+    whole table and joining every match to the filter (at 1M memories a common word matches
+    tens of thousands of rows of other users). Same result, newest first, up to `limit`."""
+    wanted = set(query_terms(text))
+    if not wanted:
+        return {}
+    cursor = conn.cursor()
+    cursor.row_factory = None
+    ordered = sorted(rowids, reverse=True)
+    found: dict[Key, TermDocument] = {}
+    for start in range(0, len(ordered), _CHUNK):
+        chunk = ordered[start : start + _CHUNK]
+        marks = ", ".join("?" * len(chunk))
+        rows = cursor.execute(
+            "SELECT namespace, id, terms, context_terms FROM memories "
+            f"WHERE rowid IN ({marks}) ORDER BY rowid DESC",
+            chunk,
+        ).fetchall()
+        for namespace, memory_id, terms, context_terms in rows:
+            own = (terms or "").split()
+            if wanted.isdisjoint(own) and wanted.isdisjoint((context_terms or "").split()):
+                continue
+            found[(namespace, memory_id)] = TermDocument(terms or "", context_terms)
+            if len(found) >= limit:
+                return found
+    return found
+
+
 def describe(
     conn: sqlite3.Connection, keys: Sequence[Key], vector: Vector | None
 ) -> dict[Key, CandidateDetail]:

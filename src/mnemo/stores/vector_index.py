@@ -160,12 +160,17 @@ class VectorIndex:
                     present[position] = True
             self._present = present
 
-    def search_scope(self, memory_filter: MemoryFilter, now: datetime, query: Vector) -> Scored:
-        """Cosine of every row matching `memory_filter` (which index_scope accepted)."""
+    def search_scope(
+        self, memory_filter: MemoryFilter, now: datetime, query: Vector | None
+    ) -> Scored:
+        """Every row matching `memory_filter` (which index_scope accepted), with its cosine to
+        `query` (0 for every row without one)."""
         with self._lock:
             size, rowids, matrix = self._size, self._rowids, self._matrix
             mask = self._mask(memory_filter, now)
         positions = np.flatnonzero(mask)
+        if query is None:
+            return Scored(rowids[positions], np.zeros(len(positions), dtype=np.float32))
         return Scored(rowids[positions], _cosines(matrix, size, positions, query))
 
     def search_rowids(self, rowids: RowIds, query: Vector) -> Scored:
