@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
+from typing import TypeVar
 
 import numpy as np
 
@@ -18,6 +19,7 @@ from mnemo.stores.base import CandidateDetail, ContextUpdate, Key, Vector
 from mnemo.stores.sql_filters import SqlParam
 
 _CHUNK = 500
+V = TypeVar("V")
 
 
 def keyword_documents(
@@ -56,9 +58,7 @@ def scoped_keyword_documents(
     cursor.row_factory = None
     ordered = sorted(rowids, reverse=True)
     found: dict[Key, TermDocument] = {}
-    for start in range(0, len(ordered), _CHUNK):
-        chunk = ordered[start : start + _CHUNK]
-        marks = ", ".join("?" * len(chunk))
+    for chunk, marks in _in_chunks(ordered):
         rows = cursor.execute(
             "SELECT namespace, id, terms, context_terms FROM memories "
             f"WHERE rowid IN ({marks}) ORDER BY rowid DESC",
@@ -74,6 +74,13 @@ def scoped_keyword_documents(
     return found
 
 
+def _in_chunks(values: Sequence[V]) -> Iterator[tuple[list[V], str]]:
+    """Slices of at most _CHUNK values, each with its "?, ?, ..." placeholder list."""
+    for start in range(0, len(values), _CHUNK):
+        chunk = list(values[start : start + _CHUNK])
+        yield chunk, ", ".join("?" * len(chunk))
+
+
 def describe(
     conn: sqlite3.Connection, keys: Sequence[Key], vector: Vector | None
 ) -> dict[Key, CandidateDetail]:
@@ -84,9 +91,7 @@ def describe(
     cursor.row_factory = None
     details: dict[Key, CandidateDetail] = {}
     for namespace, ids in by_namespace.items():
-        for start in range(0, len(ids), _CHUNK):
-            chunk = ids[start : start + _CHUNK]
-            marks = ", ".join("?" * len(chunk))
+        for chunk, marks in _in_chunks(ids):
             rows = cursor.execute(
                 "SELECT id, embedding, context_embedding, context_neighbours FROM memories "
                 f"WHERE namespace = ? AND id IN ({marks})",
