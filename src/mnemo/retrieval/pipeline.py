@@ -21,6 +21,10 @@ from mnemo.stores.base import CandidateDetail, CandidateQuery, CandidateSet, Sto
 Key = tuple[str, str]
 
 
+# Keyword matches scored on the event loop itself; more go to a worker thread.
+_SCORE_INLINE_UP_TO = 200
+
+
 class SearchMode(StrEnum):
     SEMANTIC = "semantic"
     KEYWORD = "keyword"
@@ -105,9 +109,17 @@ class Retriever:
     ) -> Signals:
         """BM25 over the keyword matches, then the cosines and neighbours of the best
         `depth` by each signal; with a distance threshold, only candidates within it."""
-        keyword, context_keyword = keyword_signals(
-            query_terms(query.text), candidates.keyword, candidates.total, query.bm25
-        )
+        terms = query_terms(query.text)
+        if len(candidates.keyword) > _SCORE_INLINE_UP_TO:
+            # Thousands of matches take milliseconds of Python: off the event loop, so the
+            # other requests of this process are not held up meanwhile.
+            keyword, context_keyword = await anyio.to_thread.run_sync(
+                keyword_signals, terms, candidates.keyword, candidates.total, query.bm25
+            )
+        else:
+            keyword, context_keyword = keyword_signals(
+                terms, candidates.keyword, candidates.total, query.bm25
+            )
         keys = set(candidates.vector) | _best(keyword, depth) | _best(context_keyword, depth)
         details = await self._store.describe_candidates(sorted(keys), vector)
         if query.distance_threshold is not None and vector is not None:
