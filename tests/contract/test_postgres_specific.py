@@ -158,17 +158,16 @@ async def test_outage_is_unavailable_then_recovers(
 
 
 async def test_idle_connections_killed_by_a_restart_are_replaced_unseen(
-    pg_store: PostgresStore, postgres_url: str, monkeypatch: pytest.MonkeyPatch
+    pg_store: PostgresStore, postgres_url: str
 ) -> None:
     """A connection idle in the pool is checked before use (one that was busy a moment ago
     is trusted, saving a round trip per query); a dead idle one never reaches a request."""
     await pg_store.upsert_memories(random_records(1, 1), [])
-    monkeypatch.setattr(postgres_db, "CHECK_AFTER_IDLE_S", 0.0)
     database = postgres_url.rsplit("/", 1)[1]
     await admin_execute(
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", database
     )
-    await asyncio.sleep(0.05)
+    await asyncio.sleep(postgres_db.CHECK_AFTER_IDLE_S + 0.2)
     assert [m.id for m in await pg_store.get_memories("ns", ["m0"])] == ["m0"]
 
 
