@@ -30,7 +30,7 @@ from mnemo.stores.postgres_statements import (
     value_list,
 )
 from mnemo.stores.postgres_terms import PostgresTerms, backfill_terms
-from mnemo.stores.postgres_vectors import PostgresVectors
+from mnemo.stores.postgres_vectors import PostgresVectors, stored_dimension
 from mnemo.stores.records import (
     EVENT_COLUMNS,
     KEY_COLUMNS,
@@ -115,17 +115,12 @@ class PostgresStore(PostgresSessions, PostgresVectors, PostgresTerms):
 
     async def ensure_embedding_model(self, model: str, dimension: int) -> None:
         async with self.db.connection() as conn:
-            # The vector column's type modifier is the dimension the schema was created with.
-            cursor = await conn.execute(
-                "SELECT atttypmod AS dimension FROM pg_attribute "
-                "WHERE attrelid = 'memories'::regclass AND attname = 'embedding'"
-            )
-            column = await cursor.fetchone()
-            if column is not None and column["dimension"] != dimension:
+            stored = await stored_dimension(conn)
+            if stored is not None and stored != dimension:
                 raise EmbeddingModelMismatchError(
-                    f"this database stores {column['dimension']}-dimension embeddings but the "
+                    f"this database stores {stored}-dimension embeddings but the "
                     f"server is configured for {model} ({dimension} dimensions); configure a "
-                    f"{column['dimension']}-dimension model or run `mnemo reembed`"
+                    f"{stored}-dimension model or run `mnemo reembed`"
                 )
             await conn.execute(
                 "INSERT INTO meta (key, value) VALUES ('embedding_model', %s), "
@@ -133,8 +128,8 @@ class PostgresStore(PostgresSessions, PostgresVectors, PostgresTerms):
                 (model, str(dimension)),
             )
             cursor = await conn.execute("SELECT key, value FROM meta")
-            stored = {row["key"]: row["value"] for row in await cursor.fetchall()}
-            check_embedding_model(stored, model, dimension)
+            pinned = {row["key"]: row["value"] for row in await cursor.fetchall()}
+            check_embedding_model(pinned, model, dimension)
 
     # Long-term memories
     async def upsert_memories(

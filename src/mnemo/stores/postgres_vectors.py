@@ -8,7 +8,7 @@ import numpy as np
 
 from mnemo.errors import EmbeddingModelMismatchError
 from mnemo.stores.base import Vector, VectorUpdate
-from mnemo.stores.postgres_db import PostgresDatabase
+from mnemo.stores.postgres_db import Connection, PostgresDatabase
 
 
 class PostgresVectors:
@@ -46,14 +46,10 @@ class PostgresVectors:
 
     async def pin_embedding_model(self, model: str, dimension: int) -> None:
         async with self.db.connection() as conn:
-            cursor = await conn.execute(
-                "SELECT atttypmod AS dimension FROM pg_attribute "
-                "WHERE attrelid = 'memories'::regclass AND attname = 'embedding'"
-            )
-            column = await cursor.fetchone()
-            if column is not None and column["dimension"] != dimension:
+            stored = await stored_dimension(conn)
+            if stored is not None and stored != dimension:
                 raise EmbeddingModelMismatchError(
-                    f"this PostgreSQL database stores {column['dimension']}-dimension embeddings;"
+                    f"this PostgreSQL database stores {stored}-dimension embeddings;"
                     f" {model} has {dimension}. Re-embedding keeps the dimension: for another "
                     "one, export, then import into a new database with the new model configured"
                 )
@@ -63,6 +59,16 @@ class PostgresVectors:
                 "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
                 (model, str(dimension)),
             )
+
+
+async def stored_dimension(conn: Connection) -> int | None:
+    """The dimension the schema's vector column was created with (its type modifier)."""
+    cursor = await conn.execute(
+        "SELECT atttypmod AS dimension FROM pg_attribute "
+        "WHERE attrelid = 'memories'::regclass AND attname = 'embedding'"
+    )
+    column = await cursor.fetchone()
+    return None if column is None else int(column["dimension"])
 
 
 def _array(value: object) -> Vector:
