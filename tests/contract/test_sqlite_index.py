@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 import sqlite3
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -118,12 +119,22 @@ def test_filters_the_index_cannot_answer_go_to_sql() -> None:
     assert index_scope(MemoryFilter(ids=["m1"])) is None
 
 
-async def test_writes_by_another_process_reach_this_index(tmp_path: Path) -> None:
+@pytest.fixture
+async def processes(tmp_path: Path) -> AsyncIterator[tuple[SQLiteStore, SQLiteStore]]:
     """Two stores on one file stand for two processes (server and `mnemo worker`)."""
     path = tmp_path / "shared.db"
     server, worker = SQLiteStore(path, 384), SQLiteStore(path, 384)
     await server.open()
     await worker.open()
+    yield server, worker
+    await server.close()
+    await worker.close()
+
+
+async def test_writes_by_another_process_reach_this_index(
+    processes: tuple[SQLiteStore, SQLiteStore],
+) -> None:
+    server, worker = processes
     records = _records(40)
     await worker.upsert_memories(records, [])
     scope = MemoryFilter(namespace=TagFilter(eq="a"), include_superseded=True)
@@ -145,18 +156,13 @@ async def test_writes_by_another_process_reach_this_index(tmp_path: Path) -> Non
         assert await _via_index(server, memory_filter) == await _via_sql(server, memory_filter)
     assert victim.id not in await _via_index(server, scope)
     assert await _via_index(server, MemoryFilter(user_id=TagFilter(eq="u9"))) == {moved.id}
-    await server.close()
-    await worker.close()
 
 
 async def test_an_index_behind_a_pruned_change_log_rescans(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    processes: tuple[SQLiteStore, SQLiteStore], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(sqlite_index, "KEEP_CHANGES", 2)
-    path = tmp_path / "pruned.db"
-    server, worker = SQLiteStore(path, 384), SQLiteStore(path, 384)
-    await server.open()
-    await worker.open()
+    server, worker = processes
     records = _records(30)
     await worker.upsert_memories(records, [])
     everything = MemoryFilter(include_superseded=True, include_expired=True)
@@ -164,8 +170,6 @@ async def test_an_index_behind_a_pruned_change_log_rescans(
     for record in records[:10]:  # ten changes, of which the log keeps two
         await worker.delete_memories(record.memory.namespace, [record.memory.id], [])
     assert await _via_index(server, everything) == {r.memory.id for r in records[10:]}
-    await server.close()
-    await worker.close()
 
 
 def _event(memory: Memory) -> MemoryEvent:

@@ -117,9 +117,6 @@ class VectorIndex:
     def max_rowid(self) -> int:
         return int(self._rowids[self._size - 1]) if self._size else 0
 
-    def __len__(self) -> int:
-        return int(np.count_nonzero(self._present[: self._size]))
-
     def add(self, rows: Iterable[tuple[IndexRow, bytes]]) -> None:
         """Append rows with their float32 embedding blobs, in increasing rowid order."""
         with self._lock:
