@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from mnemo.filters import MemoryFilter, TagFilter
 from mnemo.models import EventKind, Memory, MemoryEvent, MemoryStatus, MemoryType
+from mnemo.retrieval.text import query_terms
 from mnemo.stores import sqlite_index
 from mnemo.stores.base import CandidateQuery, VectorRecord
 from mnemo.stores.sql_filters import compile_filter
@@ -192,8 +193,9 @@ async def test_small_scopes_match_keywords_exactly_as_the_full_text_index(
         where = compile_filter(memory_filter, loaded.dialect, NOW)
         scope = loaded._index.search_scope(memory_filter, NOW, None)  # noqa: SLF001
         rowids = scope.rowids.tolist()
-        scoped = scoped_keyword_documents(conn, text, rowids, limit)
-        full = keyword_documents(conn, text, where.render(), where.params, limit)
+        terms = query_terms(text)
+        scoped = scoped_keyword_documents(conn, terms, rowids, limit)
+        full = keyword_documents(conn, terms, where.render(), where.params, limit)
         return scoped, full
 
     await loaded.find_candidates(CandidateQuery(filter=memory_filter, now=NOW))  # syncs

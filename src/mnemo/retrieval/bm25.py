@@ -63,12 +63,15 @@ def bm25_scores(
     doc_count: int,
     params: Bm25Params = Bm25Params(),
     average_length: float | None = None,
+    document_frequencies: Mapping[str, int] | None = None,
 ) -> dict[K, float]:
     """BM25 of every document (a stored term string) against the distinct query terms.
 
-    `documents` must be every document of the scope holding a query term: their document
-    frequencies are counted from them. `doc_count` is the scope's size; the mean length is
-    `average_length`, or else the matched documents' own. Documents scoring 0 are left out.
+    `documents` must be every document of the scope holding a query term, and their
+    document frequencies are counted from them, unless `document_frequencies` gives them
+    (the documents are then a probe of the matches: keyword_probe.py), each at least the
+    count seen. `doc_count` is the scope's size; the mean length is `average_length`, or
+    else the matched documents' own. Documents scoring 0 are left out.
     """
     wanted = list(dict.fromkeys(query))
     if not documents or not wanted:
@@ -76,6 +79,9 @@ def bm25_scores(
     keys = list(documents)
     tf, lengths = _count_terms(wanted, [documents[k] for k in keys])
     df = np.count_nonzero(tf, axis=1)
+    if document_frequencies is not None:
+        given = [document_frequencies.get(term, 0) for term in wanted]
+        df = np.maximum(df, np.array(given, dtype=df.dtype))
     n = max(doc_count, int(df.max()))
     weights = np.array([idf(n, int(f)) if f else 0.0 for f in df])
     if average_length is None:
@@ -101,6 +107,7 @@ def keyword_signals(
     documents: Mapping[K, TermDocument],
     doc_count: int,
     params: Bm25Params = Bm25Params(),
+    document_frequencies: Mapping[str, int] | None = None,
 ) -> tuple[dict[K, float], dict[K, float]]:
     """BM25 of each matched memory's own terms, and of its context window's terms (a memory
     without a window is its own window).
@@ -116,6 +123,7 @@ def keyword_signals(
         key: doc.terms if doc.context_terms is None else doc.context_terms
         for key, doc in documents.items()
     }
-    return bm25_scores(query, own, doc_count, params), bm25_scores(
-        query, context, doc_count, params
+    df = document_frequencies
+    return bm25_scores(query, own, doc_count, params, document_frequencies=df), bm25_scores(
+        query, context, doc_count, params, document_frequencies=df
     )

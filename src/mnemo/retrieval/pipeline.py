@@ -101,7 +101,9 @@ class Retriever:
             if key in memories
         ]
         scored.sort(key=lambda s: (-s.score, s.memory.namespace, s.memory.id))
-        total = len(candidates.keyword) if vector is None else candidates.total
+        total = candidates.total
+        if vector is None:
+            total = candidates.keyword_total or len(candidates.keyword)
         return _page(scored, total, query)
 
     async def _signals(
@@ -114,11 +116,20 @@ class Retriever:
             # Thousands of matches take milliseconds of Python: off the event loop, so the
             # other requests of this process are not held up meanwhile.
             keyword, context_keyword = await anyio.to_thread.run_sync(
-                keyword_signals, terms, candidates.keyword, candidates.total, query.bm25
+                keyword_signals,
+                terms,
+                candidates.keyword,
+                candidates.total,
+                query.bm25,
+                candidates.document_frequencies,
             )
         else:
             keyword, context_keyword = keyword_signals(
-                terms, candidates.keyword, candidates.total, query.bm25
+                terms,
+                candidates.keyword,
+                candidates.total,
+                query.bm25,
+                candidates.document_frequencies,
             )
         keys = set(candidates.vector) | _best(keyword, depth) | _best(context_keyword, depth)
         details = await self._store.describe_candidates(sorted(keys), vector)

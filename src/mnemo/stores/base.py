@@ -75,6 +75,9 @@ class CandidateQuery:
     max_distance: float | None = None
     # Matched rows read for BM25; past this many, document frequencies are estimates.
     keyword_scan_limit: int = 10_000
+    # In a scope of more than 10,000 rows, keyword matches read when they are not all read
+    # (retrieval/keyword_probe.py).
+    keyword_probe_budget: int = 2_000
 
 
 @dataclass
@@ -83,16 +86,22 @@ class CandidateSet:
 
     `vector` holds the best `vector_limit` rows by cosine. `keyword` holds every row of the
     scope whose own or context terms hold a query term (up to `keyword_scan_limit`), so
-    retrieval can compute BM25 with exact document frequencies. `total` counts the rows that
-    match the filter (and, with a vector and `max_distance`, lie within that cosine
-    distance). It is exact up to 10,000 matching rows; past that a store may estimate it,
-    since counting a million rows costs more than the search (PostgreSQL does: see
-    postgres_search.py).
+    retrieval can compute BM25 with exact document frequencies; in a scope of more than
+    10,000 rows whose matches exceed `keyword_probe_budget`, only a probe of them, with
+    `document_frequencies` and `keyword_total` estimated (retrieval/keyword_probe.py).
+    `total` counts the rows that match the filter (and, with a vector and `max_distance`,
+    lie within that cosine distance). It is exact up to 10,000 matching rows; past that a
+    store may estimate it, since counting a million rows costs more than the search
+    (PostgreSQL does: see postgres_search.py).
     """
 
     vector: dict[Key, float] = field(default_factory=dict)
     keyword: dict[Key, TermDocument] = field(default_factory=dict)
     total: int = 0
+    # Set when `keyword` is a probe of a wide scope's matches, not all of them: the
+    # estimated documents holding each query term, and holding any (for a keyword total).
+    document_frequencies: dict[str, int] | None = None
+    keyword_total: int | None = None
 
 
 @dataclass(frozen=True)

@@ -22,9 +22,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from mnemo.retrieval.bm25 import TermDocument
+from mnemo.retrieval.keyword_probe import KeywordProbe, ProbeEstimates, found_enough, plan_probes
 from mnemo.retrieval.text import query_terms
 from mnemo.stores.base import CandidateQuery, CandidateSet, Vector
 from mnemo.stores.postgres_db import Connection
+from mnemo.stores.postgres_term_stats import TermStatistics
 from mnemo.stores.sql_filters import SqlDialect, SqlParam, WhereClause, compile_filter
 
 Key = tuple[str, str]
@@ -80,6 +82,7 @@ class CandidateSearch:
         self._dialect = dialect
         self._exact_scan_limit = exact_scan_limit
         self._ef_search = ef_search
+        self._term_statistics = TermStatistics()
 
     async def find(self, conn: Connection, query: CandidateQuery) -> CandidateSet:
         where = compile_filter(query.filter, self._dialect, query.now)
@@ -87,10 +90,13 @@ class CandidateSearch:
         is_narrow = counted <= self._exact_scan_limit
         total = counted if is_narrow else await _estimate(conn, where, at_least=counted)
         result = CandidateSet(total=total)
-        if query.text:
+        terms = query_terms(query.text or "")
+        if terms and is_narrow:
             result.keyword = await _keyword_documents(
-                conn, where, query.text, query.keyword_scan_limit, is_narrow
+                conn, where, terms, query.keyword_scan_limit, is_narrow
             )
+        elif terms:
+            await self._probe_keywords(conn, where, terms, query, result)
         if query.vector is None or not total:
             return result
         vector = np.asarray(query.vector, dtype=np.float32)
@@ -108,6 +114,34 @@ class CandidateSearch:
             )
         result.vector = nearest
         return result
+
+    async def _probe_keywords(
+        self,
+        conn: Connection,
+        where: WhereClause,
+        terms: list[str],
+        query: CandidateQuery,
+        result: CandidateSet,
+    ) -> None:
+        """A wide scope's keyword matches: all of them when the statistics say they are few
+        (or there are none yet), else a probe (retrieval/keyword_probe.py)."""
+        shares = await self._term_statistics.shares(conn)
+        counts = shares.frequencies(terms, result.total)
+        if counts is None:
+            probes = [KeywordProbe(tuple(terms), exact=True)]
+        else:
+            probes = plan_probes(terms, counts, result.total, query.keyword_probe_budget)
+        tried = None
+        for tried in probes:
+            limit = query.keyword_scan_limit if tried.exact else query.keyword_probe_budget
+            result.keyword = await _keyword_documents(
+                conn, where, list(tried.terms), limit, False, tried.conjunctive
+            )
+            if found_enough(tried, len(result.keyword)):
+                break
+        estimates = ProbeEstimates.of(tried, terms, counts or {}, result.total)
+        result.document_frequencies = estimates.document_frequencies
+        result.keyword_total = estimates.keyword_total
 
     async def _approximate(
         self, conn: Connection, plans: VectorPlans, vector: Vector, query: CandidateQuery
@@ -158,30 +192,33 @@ async def _estimate(conn: Connection, where: WhereClause, at_least: int) -> int:
 
 
 async def _keyword_documents(
-    conn: Connection, where: WhereClause, text: str, limit: int, is_narrow: bool
+    conn: Connection,
+    where: WhereClause,
+    terms: list[str],
+    limit: int,
+    is_narrow: bool,
+    conjunctive: bool = False,
 ) -> dict[Key, TermDocument]:
-    """Rows whose own or context terms hold a query term (up to `limit`, newest first),
-    with both term lists.
+    """Rows whose own or context terms hold any of `terms` (all of them when `conjunctive`),
+    up to `limit`, newest first, with both term lists.
 
     In a narrow scope the scoped rows are read first and their term sets matched one by
     one: the GIN index would gather every match in the namespace (tens of thousands of rows
     for a common word at 1M memories) only for the filter to drop nearly all of them.
     """
-    terms = query_terms(text)
-    if not terms:
-        return {}
     columns = "m.namespace, m.id, m.terms, m.context_terms"
     order = " ORDER BY m.seq DESC LIMIT %s"
+    operator = "@>" if conjunctive else "&&"
     if is_narrow:
         scoped = f"SELECT {columns}, m.seq, m.term_set FROM memories m WHERE {where.render()}"
         sql = (
             f"WITH scoped AS MATERIALIZED ({scoped}) SELECT {columns} FROM scoped m "
-            f"WHERE m.term_set && %s::text[]{order}"
+            f"WHERE m.term_set {operator} %s::text[]{order}"
         )
         params: list[SqlParam] = [*where.params, terms, limit]
     else:
         sql = (
-            f"SELECT {columns} FROM memories m WHERE m.term_set && %s::text[] "
+            f"SELECT {columns} FROM memories m WHERE m.term_set {operator} %s::text[] "
             f"AND {where.render()}{order}"
         )
         params = [terms, *where.params, limit]

@@ -13,6 +13,8 @@ import numpy as np
 from mnemo.errors import EmbeddingModelMismatchError, StoreUnavailableError
 from mnemo.filters import MemoryFilter
 from mnemo.models import ApiKey, Memory, MemoryEvent
+from mnemo.retrieval.keyword_probe import PROBE_SCOPE_ROWS
+from mnemo.retrieval.text import query_terms
 from mnemo.stores.base import (
     CandidateDetail,
     CandidateQuery,
@@ -33,7 +35,7 @@ from mnemo.stores.records import (
     memory_from_row,
     memory_to_row,
 )
-from mnemo.stores.sql_filters import SqlParam, compile_filter
+from mnemo.stores.sql_filters import SqlParam, WhereClause, compile_filter
 from mnemo.stores.sqlite_index import IndexSync, prune_changes
 from mnemo.stores.sqlite_sessions import SQLiteSessions
 from mnemo.stores.sqlite_statements import (
@@ -54,12 +56,12 @@ from mnemo.stores.sqlite_statements import (
 from mnemo.stores.sqlite_terms import (
     backfill_terms,
     describe,
-    keyword_documents,
+    probed_keyword_documents,
     scoped_keyword_documents,
     set_contexts,
 )
 from mnemo.stores.sqlite_vectors import SQLiteVectors
-from mnemo.stores.vector_index import Vector, VectorIndex, index_scope
+from mnemo.stores.vector_index import Scored, Vector, VectorIndex, index_scope
 
 
 class SQLiteDialect:
@@ -102,8 +104,13 @@ class SQLiteStore(SQLiteSessions, SQLiteVectors):
 
     dialect = SQLiteDialect()
 
-    def __init__(self, path: Path, dimension: int) -> None:
+    def __init__(
+        self, path: Path, dimension: int, *, exact_scan_limit: int = PROBE_SCOPE_ROWS
+    ) -> None:
+        """`exact_scan_limit`: in a scope of more rows, keyword matches are probed
+        (retrieval/keyword_probe.py) rather than all read."""
         super().__init__(path)
+        self._exact_scan_limit = exact_scan_limit
         self._index = VectorIndex(dimension)
         self._sync = IndexSync(self._index)
 
@@ -229,14 +236,7 @@ class SQLiteStore(SQLiteSessions, SQLiteVectors):
             self._sync.sync(conn)
             scored = self._index.search_scope(query.filter, query.now, query.vector)
         if query.text:
-            if scored is not None and len(scored.rowids) <= SMALL_SCOPE:
-                result.keyword = scoped_keyword_documents(
-                    conn, query.text, scored.rowids.tolist(), query.keyword_scan_limit
-                )
-            else:
-                result.keyword = keyword_documents(
-                    conn, query.text, where.render(), where.params, query.keyword_scan_limit
-                )
+            self._find_keywords(conn, query, where, scored, result)
         if query.vector is None:
             result.total = (
                 len(scored.rowids)
@@ -256,6 +256,33 @@ class SQLiteStore(SQLiteSessions, SQLiteVectors):
         keys = _keys_of(conn, list(chosen))
         result.vector = {keys[r]: score for r, score in chosen.items() if r in keys}
         return result
+
+    def _find_keywords(
+        self,
+        conn: sqlite3.Connection,
+        query: CandidateQuery,
+        where: WhereClause,
+        scored: Scored | None,
+        result: CandidateSet,
+    ) -> None:
+        terms = query_terms(query.text or "")
+        if not terms:
+            return
+        small = min(SMALL_SCOPE, self._exact_scan_limit)
+        if scored is not None and len(scored.rowids) <= small:
+            result.keyword = scoped_keyword_documents(
+                conn, terms, scored.rowids.tolist(), query.keyword_scan_limit
+            )
+            return
+        scope_rows = (
+            len(scored.rowids) if scored is not None else _count(conn, where.render(), where.params)
+        )
+        probed = scope_rows > self._exact_scan_limit
+        result.keyword, estimates = probed_keyword_documents(
+            conn, terms, where, (scope_rows, self._index.rows), query, probed
+        )
+        result.document_frequencies = estimates.document_frequencies
+        result.keyword_total = estimates.keyword_total
 
     async def describe_candidates(
         self, keys: Sequence[Key], vector: Vector | None

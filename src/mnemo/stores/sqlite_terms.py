@@ -14,23 +14,34 @@ import numpy as np
 from mnemo.models import MemoryType
 from mnemo.retrieval.bm25 import TermDocument
 from mnemo.retrieval.documents import index_text, terms_text
-from mnemo.retrieval.text import query_terms
-from mnemo.stores.base import CandidateDetail, ContextUpdate, Key, Vector
-from mnemo.stores.sql_filters import SqlParam
+from mnemo.retrieval.keyword_probe import (
+    KeywordProbe,
+    ProbeEstimates,
+    found_enough,
+    plan_probes,
+    scaled,
+)
+from mnemo.stores.base import CandidateDetail, CandidateQuery, ContextUpdate, Key, Vector
+from mnemo.stores.sql_filters import SqlParam, WhereClause
 
 _CHUNK = 500
 V = TypeVar("V")
 
 
 def keyword_documents(
-    conn: sqlite3.Connection, text: str, where: str, params: list[SqlParam], limit: int
+    conn: sqlite3.Connection,
+    terms: Sequence[str],
+    where: str,
+    params: list[SqlParam],
+    limit: int,
+    conjunctive: bool = False,
 ) -> dict[Key, TermDocument]:
-    """Every row of the scope whose own or context terms hold a query term (up to `limit`,
-    newest first), with both term lists."""
-    terms = query_terms(text)
+    """Every row of the scope whose own or context terms hold any of `terms` (all of them
+    when `conjunctive`), up to `limit`, newest first, with both term lists."""
     if not terms:
         return {}
-    match = " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
+    joiner = " AND " if conjunctive else " OR "
+    match = joiner.join('"' + t.replace('"', '""') + '"' for t in terms)
     sql = (
         "SELECT m.namespace, m.id, t.terms, t.context_terms FROM memory_terms t "
         "JOIN memories m ON m.rowid = t.rowid "
@@ -44,14 +55,51 @@ def keyword_documents(
     }
 
 
+def term_document_counts(conn: sqlite3.Connection, terms: Sequence[str]) -> dict[str, int]:
+    """How many rows of the whole table hold each term (FTS5's vocabulary; 0 for none)."""
+    counts = dict.fromkeys(terms, 0)
+    for chunk, marks in _in_chunks(list(counts)):
+        sql = f"SELECT term, doc FROM memory_terms_vocab WHERE term IN ({marks})"
+        counts.update((str(term), int(doc)) for term, doc in conn.execute(sql, chunk))
+    return counts
+
+
+def probed_keyword_documents(
+    conn: sqlite3.Connection,
+    terms: Sequence[str],
+    where: WhereClause,
+    rows: tuple[int, int],
+    query: CandidateQuery,
+    probed: bool,
+) -> tuple[dict[Key, TermDocument], ProbeEstimates]:
+    """keyword_documents for a scope too large to read row by row, of (scope, table) `rows`:
+    every match, or when `probed` a probe planned from the FTS5 vocabulary's counts (scaled
+    from the table to the scope) when every match would be too many, with its estimates."""
+    scope_rows, table_rows = rows
+    counts = scaled(term_document_counts(conn, terms), scope_rows, table_rows)
+    if not probed:
+        probes = [KeywordProbe(tuple(t for t in terms if counts[t]), exact=True)]
+    else:
+        probes = plan_probes(terms, counts, scope_rows, query.keyword_probe_budget)
+    found: dict[Key, TermDocument] = {}
+    for probe in probes:
+        limit = query.keyword_scan_limit if probe.exact else query.keyword_probe_budget
+        found = keyword_documents(
+            conn, probe.terms, where.render(), where.params, limit, probe.conjunctive
+        )
+        if found_enough(probe, len(found)):
+            return found, ProbeEstimates.of(probe, terms, counts, scope_rows)
+    return found, ProbeEstimates.of(probes[-1] if probes else None, terms, counts, scope_rows)
+
+
 def scoped_keyword_documents(
-    conn: sqlite3.Connection, text: str, rowids: Sequence[int], limit: int
+    conn: sqlite3.Connection, terms: Sequence[str], rowids: Sequence[int], limit: int
 ) -> dict[Key, TermDocument]:
     """keyword_documents for a scope given as row ids (the in-memory index's answer): the
     scope's own rows are read and matched here, instead of matching the query terms over the
     whole table and joining every match to the filter (at 1M memories a common word matches
     tens of thousands of rows of other users). Same result, newest first, up to `limit`."""
-    wanted = set(query_terms(text))
+    wanted = set(terms)
     if not wanted:
         return {}
     cursor = conn.cursor()
@@ -64,11 +112,12 @@ def scoped_keyword_documents(
             f"WHERE rowid IN ({marks}) ORDER BY rowid DESC",
             chunk,
         ).fetchall()
-        for namespace, memory_id, terms, context_terms in rows:
-            own = (terms or "").split()
-            if wanted.isdisjoint(own) and wanted.isdisjoint((context_terms or "").split()):
+        for namespace, memory_id, own, context_terms in rows:
+            if wanted.isdisjoint((own or "").split()) and wanted.isdisjoint(
+                (context_terms or "").split()
+            ):
                 continue
-            found[(namespace, memory_id)] = TermDocument(terms or "", context_terms)
+            found[(namespace, memory_id)] = TermDocument(own or "", context_terms)
             if len(found) >= limit:
                 return found
     return found

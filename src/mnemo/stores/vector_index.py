@@ -114,6 +114,12 @@ class VectorIndex:
         self._present = np.empty(0, dtype=bool)
 
     @property
+    def rows(self) -> int:
+        """How many rows the index holds (the table's, whatever their scope or status)."""
+        with self._lock:
+            return int(np.count_nonzero(self._present[: self._size]))
+
+    @property
     def max_rowid(self) -> int:
         return int(self._rowids[self._size - 1]) if self._size else 0
 
