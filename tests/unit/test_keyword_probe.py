@@ -32,11 +32,19 @@ def test_the_rarest_terms_are_read_when_a_common_one_would_pass_the_budget() -> 
 def test_only_common_terms_are_required_together_then_relaxed_one_at_a_time() -> None:
     counts = {"alice": 21_000, "visited": 31_000, "lisbon": 30_000, "week": 160_000}
     probes = plan_probes(["alice", "visited", "lisbon", "week"], counts, N, budget=2_000)
-    # Rarest first: 1M x 0.021 x 0.030 = 630 expected rows holding both, within 2,000.
+    # Rarest first; the most common term is dropped first.
     assert probes == [
+        KeywordProbe(("alice", "lisbon", "visited", "week"), conjunctive=True),
+        KeywordProbe(("alice", "lisbon", "visited"), conjunctive=True),
         KeywordProbe(("alice", "lisbon"), conjunctive=True),
         KeywordProbe(("alice",)),
     ]
+
+
+def test_a_long_common_query_gets_at_most_four_probes_the_last_a_single_term() -> None:
+    terms = [f"t{i}" for i in range(8)]
+    probes = plan_probes(terms, dict.fromkeys(terms, 50_000), N, budget=2_000)
+    assert [len(p.terms) for p in probes] == [8, 7, 6, 1]
 
 
 def test_terms_no_document_holds_are_left_out() -> None:

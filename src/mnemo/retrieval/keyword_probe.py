@@ -10,9 +10,12 @@ documents hold each query term (an estimate: SQLite's FTS5 vocabulary, PostgreSQ
 - the rarest terms, as long as together they stay within the budget (any of them matches):
   the documents that score highest are nearly always among those, since a rare term weighs
   far more in BM25 than a common one;
-- when even the rarest term is too common, the documents holding *all* of the rarest few
-  terms (as few as bring the expected count within the budget, assuming independence),
-  relaxed one term at a time should that find almost nothing.
+- when even the rarest term is too common, the documents holding *all* the query terms,
+  relaxed by dropping the most common one at a time should that find almost nothing (at
+  most MAX_PROBES tries, the last a single term). Terms are far from independent ("rent"
+  and "payment" go together), so the expected size of a conjunction cannot be trusted to
+  stop early; such a probe reads at most `budget` rows in no particular order rather than
+  the newest (ordering would fetch every match first).
 
 When every query term fits in the budget, the probe is the full match, and the document
 frequencies are counted exactly from the rows read, as in a narrow scope. Otherwise the
@@ -29,12 +32,14 @@ from dataclasses import dataclass
 PROBE_SCOPE_ROWS = 10_000
 # A conjunctive probe finding fewer rows than this is relaxed by one term.
 MIN_PROBE_HITS = 10
+MAX_PROBES = 4
 
 
 @dataclass(frozen=True)
 class KeywordProbe:
     """Rows holding any of `terms` (conjunctive: all of them); `exact` when it is the full
-    match of every query term, so document frequencies can be counted from its rows."""
+    match of every query term, so document frequencies can be counted from its rows, and
+    read newest first (a probe's rows are read in whatever order is cheapest)."""
 
     terms: tuple[str, ...]
     conjunctive: bool = False
@@ -62,20 +67,8 @@ def plan_probes(
         total += frequencies[term]
     if rare:
         return [KeywordProbe(tuple(rare), exact=len(rare) == len(present))]
-    widths = range(_needed(present, frequencies, doc_count, budget), 0, -1)
+    widths = list(range(len(present), 1, -1))[: MAX_PROBES - 1] + [1]
     return [KeywordProbe(tuple(present[:n]), conjunctive=n > 1) for n in widths]
-
-
-def _needed(present: list[str], frequencies: Mapping[str, int], doc_count: int, budget: int) -> int:
-    """How many of the rarest terms to require: the fewest whose expected joint count
-    (independence) is within the budget, or all of them."""
-    population = max(doc_count, *(frequencies[t] for t in present))
-    expected = float(population)
-    for n, term in enumerate(present, start=1):
-        expected *= frequencies[term] / population
-        if expected <= budget:
-            return n
-    return len(present)
 
 
 def estimated_matches(frequencies: Mapping[str, int], terms: Sequence[str], doc_count: int) -> int:

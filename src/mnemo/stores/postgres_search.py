@@ -135,7 +135,7 @@ class CandidateSearch:
         for tried in probes:
             limit = query.keyword_scan_limit if tried.exact else query.keyword_probe_budget
             result.keyword = await _keyword_documents(
-                conn, where, list(tried.terms), limit, False, tried.conjunctive
+                conn, where, list(tried.terms), limit, False, tried.conjunctive, tried.exact
             )
             if found_enough(tried, len(result.keyword)):
                 break
@@ -198,16 +198,18 @@ async def _keyword_documents(
     limit: int,
     is_narrow: bool,
     conjunctive: bool = False,
+    newest_first: bool = True,
 ) -> dict[Key, TermDocument]:
     """Rows whose own or context terms hold any of `terms` (all of them when `conjunctive`),
-    up to `limit`, newest first, with both term lists.
+    up to `limit`, newest first (else in any order: read no further than `limit`), with both
+    term lists.
 
     In a narrow scope the scoped rows are read first and their term sets matched one by
     one: the GIN index would gather every match in the namespace (tens of thousands of rows
     for a common word at 1M memories) only for the filter to drop nearly all of them.
     """
     columns = "m.namespace, m.id, m.terms, m.context_terms"
-    order = " ORDER BY m.seq DESC LIMIT %s"
+    order = " ORDER BY m.seq DESC LIMIT %s" if newest_first else " LIMIT %s"
     operator = "@>" if conjunctive else "&&"
     if is_narrow:
         scoped = f"SELECT {columns}, m.seq, m.term_set FROM memories m WHERE {where.render()}"
