@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export MNEMO_DATA_DIR ?= ./mnemo-data
 
-.PHONY: help install install-dev run test check lint typecheck format pg browser bench clean
+.PHONY: help install install-dev run test check lint typecheck format pg pg-tune browser bench clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-12s %s\n", $$1, $$2}'
@@ -35,6 +35,9 @@ run: install ## start the server on the embedded default (SQLite, local embeddin
 
 pg: ## make sure the local PostgreSQL is up and has pgvector
 	bash scripts/install-pgvector.sh
+
+pg-tune: ## size PostgreSQL's shared_buffers for pgvector (restarts it; for benchmarks/production)
+	bash scripts/tune-postgres.sh
 
 browser: ## make sure Debian's chromium is installed for the browser tests (tests/ui)
 	bash scripts/install-chromium.sh

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 
+import anyio.to_thread
 import pytest
 from pydantic import JsonValue
 
 from mnemo.errors import ConfigurationError
 from mnemo.jobs.queue import JsonObject, TaskQueue, TaskStatus, wait_for_task
 from mnemo.jobs.registry import PermanentTaskError, TaskContext, TaskRegistry
+from mnemo.priority import in_background
 from tests.jobs.backends import Backend
 from tests.jobs.conftest import worker_on
 
@@ -115,3 +117,19 @@ def test_registry_refuses_duplicates_and_bad_modules() -> None:
         registry.load_modules(["tests.jobs.no_such_module"], None)  # type: ignore[arg-type]
     with pytest.raises(ConfigurationError, match="register_tasks"):
         registry.load_modules(["tests.jobs.waiting"], None)  # type: ignore[arg-type]
+
+
+async def test_tasks_run_as_background_work_and_requests_do_not(queue: TaskQueue) -> None:
+    seen: list[bool] = []
+
+    async def note(payload: JsonObject, context: TaskContext) -> JsonValue:
+        seen.append(in_background())
+        seen.append(await anyio.to_thread.run_sync(in_background))  # threads inherit it
+        return None
+
+    registry = TaskRegistry()
+    registry.register("t.note", note)
+    await queue.enqueue("t.note", {}, namespace=NS)
+    await worker_on(queue, registry).run_one()
+    assert seen == [True, True]
+    assert not in_background()

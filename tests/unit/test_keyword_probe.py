@@ -17,13 +17,13 @@ N = 1_000_000
 
 
 def test_terms_that_fit_the_budget_together_are_the_exact_full_match() -> None:
-    probes = plan_probes(["tea", "kyoto"], {"tea": 300, "kyoto": 40}, N, budget=2_000)
+    probes = plan_probes(["tea", "kyoto"], {"tea": 300, "kyoto": 40}, budget=2_000)
     assert probes == [KeywordProbe(("kyoto", "tea"), exact=True)]
 
 
 def test_the_rarest_terms_are_read_when_a_common_one_would_pass_the_budget() -> None:
     counts = {"visited": 40_000, "kyoto": 40, "temple": 900, "trip": 1_500}
-    probes = plan_probes(["visited", "kyoto", "temple", "trip"], counts, N, budget=2_000)
+    probes = plan_probes(["visited", "kyoto", "temple", "trip"], counts, budget=2_000)
     # 40 + 900 fit; adding trip's 1,500 would not.
     assert probes == [KeywordProbe(("kyoto", "temple"))]
     assert not probes[0].exact and not probes[0].conjunctive
@@ -31,7 +31,7 @@ def test_the_rarest_terms_are_read_when_a_common_one_would_pass_the_budget() -> 
 
 def test_only_common_terms_are_required_together_then_relaxed_one_at_a_time() -> None:
     counts = {"alice": 21_000, "visited": 31_000, "lisbon": 30_000, "week": 160_000}
-    probes = plan_probes(["alice", "visited", "lisbon", "week"], counts, N, budget=2_000)
+    probes = plan_probes(["alice", "visited", "lisbon", "week"], counts, budget=2_000)
     # Rarest first; the most common term is dropped first.
     assert probes == [
         KeywordProbe(("alice", "lisbon", "visited", "week"), conjunctive=True),
@@ -43,13 +43,13 @@ def test_only_common_terms_are_required_together_then_relaxed_one_at_a_time() ->
 
 def test_a_long_common_query_gets_at_most_four_probes_the_last_a_single_term() -> None:
     terms = [f"t{i}" for i in range(8)]
-    probes = plan_probes(terms, dict.fromkeys(terms, 50_000), N, budget=2_000)
+    probes = plan_probes(terms, dict.fromkeys(terms, 50_000), budget=2_000)
     assert [len(p.terms) for p in probes] == [8, 7, 6, 1]
 
 
 def test_terms_no_document_holds_are_left_out() -> None:
-    assert plan_probes(["zzz"], {"zzz": 0}, N, budget=10) == []
-    assert plan_probes(["zzz", "tea"], {"tea": 5}, N, budget=10)[0].terms == ("tea",)
+    assert plan_probes(["zzz"], {"zzz": 0}, budget=10) == []
+    assert plan_probes(["zzz", "tea"], {"tea": 5}, budget=10)[0].terms == ("tea",)
 
 
 def test_a_conjunctive_probe_finding_almost_nothing_is_not_enough() -> None:

@@ -21,6 +21,7 @@ from tokenizers import Encoding, Tokenizer
 from mnemo.embedders.minilm_weights import F32, default_model_dir, load_weights
 from mnemo.embedders.numpy_forward import NumpyForward
 from mnemo.embedders.onnx_forward import OnnxForward, is_onnx_available
+from mnemo.priority import in_background, low_priority_executor
 
 MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 # sentence-transformers' max_seq_length for this model (sentence_bert_config.json).
@@ -157,6 +158,7 @@ class LocalEmbedder:
             workers = min(MAX_DEFAULT_WORKERS, os.cpu_count() or 1) if one_thread_per_call else 1
         self._workers = workers
         self._pool = ThreadPoolExecutor(workers, "mnemo-embed") if workers > 1 else None
+        self._background = low_priority_executor("mnemo-embed-background")
 
     @property
     def backend(self) -> Literal["onnx", "numpy"]:
@@ -172,14 +174,21 @@ class LocalEmbedder:
         return self._dimension
 
     def embed(self, texts: Sequence[str]) -> F32:
-        """Return (len(texts), 384) unit vectors, rows in the order of `texts`."""
+        """Return (len(texts), 384) unit vectors, rows in the order of `texts`.
+
+        Background work (mnemo.priority) is embedded on one low-priority thread, batch after
+        batch, so that it never takes a core from a request."""
+        if in_background():
+            return self._background.submit(self._embed, texts, None).result()
+        return self._embed(texts, self._pool)
+
+    def _embed(self, texts: Sequence[str], pool: ThreadPoolExecutor | None) -> F32:
         out = np.empty((len(texts), self.dimension), dtype=np.float32)
         if not texts:
             return out
         encodings = self._tokenizer.encode_batch(list(texts))
         # Longest first, so the biggest batches start early when workers share the load.
         order = sorted(range(len(texts)), key=lambda i: -len(encodings[i].ids))
-        pool = self._pool
         chunks = _batches(order, self._batch_size, self._workers if pool is not None else 1)
 
         def run(chunk: list[int]) -> F32:
@@ -202,3 +211,5 @@ class LocalEmbedder:
         if self._pool is not None:
             self._pool.shutdown(wait=True)
             self._pool = None
+        self._background.shutdown(wait=True)
+        self._background = low_priority_executor("mnemo-embed-background")

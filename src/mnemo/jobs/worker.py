@@ -25,6 +25,7 @@ from mnemo.jobs.registry import (
     TaskRegistry,
 )
 from mnemo.models import new_id
+from mnemo.priority import background_work
 
 log = logging.getLogger(__name__)
 
@@ -155,7 +156,8 @@ class Worker:
         lease = asyncio.create_task(self._keep_lease(task.id, worker_id))
         try:
             async with asyncio.timeout(self.options.task_timeout_s):
-                result = await handler(task.payload, TaskContext(task, worker_id))
+                with background_work():
+                    result = await handler(task.payload, TaskContext(task, worker_id))
         except asyncio.CancelledError:
             await asyncio.shield(self._queue.release(task.id, worker_id))
             log.info("released task %s (%s) on shutdown", task.id, task.type)

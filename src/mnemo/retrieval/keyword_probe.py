@@ -47,11 +47,11 @@ class KeywordProbe:
 
 
 def plan_probes(
-    query: Sequence[str], frequencies: Mapping[str, int], doc_count: int, budget: int
+    query: Sequence[str], frequencies: Mapping[str, int], budget: int
 ) -> list[KeywordProbe]:
     """The probes to try in order (the next only when one finds fewer than MIN_PROBE_HITS
     rows); empty when no query term occurs at all. `frequencies` holds the estimated number
-    of the scope's `doc_count` documents holding each term (a missing term: none)."""
+    of the scope's documents holding each term (a missing term: none)."""
     present = sorted(
         (t for t in dict.fromkeys(query) if frequencies.get(t, 0) > 0),
         key=lambda t: (frequencies[t], t),

@@ -130,7 +130,7 @@ class CandidateSearch:
         if counts is None:
             probes = [KeywordProbe(tuple(terms), exact=True)]
         else:
-            probes = plan_probes(terms, counts, result.total, query.keyword_probe_budget)
+            probes = plan_probes(terms, counts, query.keyword_probe_budget)
         tried = None
         for tried in probes:
             limit = query.keyword_scan_limit if tried.exact else query.keyword_probe_budget

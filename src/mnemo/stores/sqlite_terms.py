@@ -80,7 +80,7 @@ def probed_keyword_documents(
     if not probed:
         probes = [KeywordProbe(tuple(t for t in terms if counts[t]), exact=True)]
     else:
-        probes = plan_probes(terms, counts, scope_rows, query.keyword_probe_budget)
+        probes = plan_probes(terms, counts, query.keyword_probe_budget)
     found: dict[Key, TermDocument] = {}
     for probe in probes:
         limit = query.keyword_scan_limit if probe.exact else query.keyword_probe_budget
