@@ -83,9 +83,18 @@ def print_table(
             table.add_row(op if metric == "requests" else "", metric, *cells,
                           end_section=metric == METRICS[-1][0])  # fmt: skip
     table.add_row("errors by status", "", *(_errors(r) for r in results))
+    table.add_row(
+        f"over {TARGET_P99_MS:g} ms: client / server clock", "",
+        *(f"{_share_over(r):.2%} / {r.get('server_share_over_target', 0.0):.2%}" for r in results),
+    )  # fmt: skip
     verdicts = ["[green]met[/]" if r["meets_target"] else "[red]missed[/]" for r in results]
     table.add_row(f"target: 0 errors, p99 < {TARGET_P99_MS:g} ms", "", *verdicts)
     Console().print(table)
+
+
+def _share_over(result: dict[str, Any]) -> float:
+    slow = sum(1 for sample in result["samples"] if sample[2] > TARGET_P99_MS)
+    return slow / max(len(result["samples"]), 1)
 
 
 def _errors(result: dict[str, Any]) -> str:

@@ -27,6 +27,7 @@ from mnemo.api.routes import (
 from mnemo.api.routes import metrics as metrics_routes
 from mnemo.config import Settings
 from mnemo.embedders.base import Embedder
+from mnemo.heap import settle_heap
 from mnemo.mcp.http import McpHttp
 from mnemo.ui import install_ui
 from mnemo.wiring import Services, build_services
@@ -49,6 +50,7 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await services.start()
+        settle_heap()
         try:
             async with mcp_http.running():  # MCP sessions run inside the app lifespan
                 yield

@@ -146,6 +146,11 @@ class Settings(BaseSettings):
 
     host: str = Field("127.0.0.1", validation_alias=AliasChoices("MNEMO_HOST", "HOST", "host"))
     port: int = Field(8000, validation_alias=AliasChoices("MNEMO_PORT", "PORT", "port"))
+    # `mnemo serve` processes sharing the port (Python runs one request's code at a time per
+    # process; past ~1 busy core, a second process halves the tail: cli/serving.py).
+    workers: int = Field(
+        1, ge=1, le=64, validation_alias=AliasChoices("MNEMO_WORKERS", "WEB_CONCURRENCY", "workers")
+    )
     data_dir: Path = Field(
         Path("./mnemo-data"), validation_alias=AliasChoices("MNEMO_DATA_DIR", "data_dir")
     )

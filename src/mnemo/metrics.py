@@ -1,11 +1,19 @@
-"""Prometheus metrics of one app: its own registry, refreshed from the services on scrape."""
+"""Prometheus metrics of one app: its own registry, refreshed from the services on scrape.
+
+Under `mnemo serve --workers N` (cli/serving.py) prometheus_client runs in multiprocess
+mode (PROMETHEUS_MULTIPROC_DIR): counters and histograms add up over the processes, gauges
+of this process's own counts (embedding cache, LLM use) are summed over the live ones, and
+gauges read from the database (tasks, memories) take the most recent scrape's values.
+"""
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
 
 from mnemo.filters import MemoryFilter, TagFilter
 from mnemo.models import MemoryType
@@ -33,21 +41,25 @@ class Metrics:
             buckets=LATENCY_BUCKETS, registry=r,
         )  # fmt: skip
         self.embed_cache = Gauge(
-            "mnemo_embedding_query_cache", "Query-embedding cache lookups", ["result"], registry=r
-        )
+            "mnemo_embedding_query_cache", "Query-embedding cache lookups", ["result"],
+            registry=r, multiprocess_mode="livesum",
+        )  # fmt: skip
         self.llm_tokens = Gauge(
-            "mnemo_llm_tokens", "LLM tokens used, by purpose", ["purpose", "kind"], registry=r
-        )
-        self.llm_calls = Gauge("mnemo_llm_calls", "LLM calls, by purpose", ["purpose"], registry=r)
+            "mnemo_llm_tokens", "LLM tokens used, by purpose", ["purpose", "kind"],
+            registry=r, multiprocess_mode="livesum",
+        )  # fmt: skip
+        self.llm_calls = Gauge(
+            "mnemo_llm_calls", "LLM calls, by purpose", ["purpose"],
+            registry=r, multiprocess_mode="livesum",
+        )  # fmt: skip
         self.tasks = Gauge(
-            "mnemo_tasks", "Background tasks by type and state", ["type", "state"], registry=r
-        )
+            "mnemo_tasks", "Background tasks by type and state", ["type", "state"],
+            registry=r, multiprocess_mode="mostrecent",
+        )  # fmt: skip
         self.memories = Gauge(
-            "mnemo_memories",
-            "Active memories by type (all namespaces)",
-            ["memory_type"],
-            registry=r,
-        )
+            "mnemo_memories", "Active memories by type (all namespaces)", ["memory_type"],
+            registry=r, multiprocess_mode="mostrecent",
+        )  # fmt: skip
 
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
         self.requests.labels(method, route, str(status)).inc()
@@ -72,4 +84,9 @@ class Metrics:
             self.memories.labels(memory_type.value).set(page.total)
 
     def render(self) -> bytes:
-        return generate_latest(self.registry)
+        folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+        if not folder:
+            return generate_latest(self.registry)
+        every_process = CollectorRegistry()
+        MultiProcessCollector(every_process, path=folder)  # type: ignore[no-untyped-call]
+        return generate_latest(every_process)

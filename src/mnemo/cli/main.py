@@ -17,7 +17,6 @@ from mnemo.cli.benchmarks import bench_app
 from mnemo.cli.stores import opened_store
 from mnemo.config import Settings
 from mnemo.errors import ConfigurationError, MnemoError
-from mnemo.logs import log_config
 from mnemo.models import ApiKey, Scope, utcnow
 
 app = typer.Typer(help="mnemo: a long-term memory server for LLM agents.", no_args_is_help=True)
@@ -45,27 +44,20 @@ def serve(
     ] = None,
     port: Annotated[int | None, typer.Option(help="Port (env PORT/MNEMO_PORT)")] = None,
     data_dir: Annotated[Path | None, typer.Option(help="Data folder (env MNEMO_DATA_DIR)")] = None,
+    workers: Annotated[
+        int | None, typer.Option(help="Processes sharing the port (env MNEMO_WORKERS)", min=1)
+    ] = None,
     log_level: Annotated[str, typer.Option(help="uvicorn log level")] = "info",
 ) -> None:
     """Start the HTTP server."""
-    import uvicorn
+    from mnemo.cli.serving import serve as run_server
 
-    from mnemo.app import create_app
-
-    settings = _settings(host=host, port=port, data_dir=data_dir)
+    settings = _settings(host=host, port=port, data_dir=data_dir, workers=workers)
     try:
         asyncio.run(_check_bind(settings))
-        application = create_app(settings)
+        run_server(settings, log_level)
     except MnemoError as exc:
         _fail(exc.message)
-    logging_config = log_config(log_level, settings.observability.json_logs)
-    uvicorn.run(
-        application,
-        host=settings.host,
-        port=settings.port,
-        log_level=log_level,
-        log_config=logging_config,
-    )
 
 
 async def _check_bind(settings: Settings) -> None:

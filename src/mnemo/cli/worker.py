@@ -7,6 +7,7 @@ import logging
 import signal
 
 from mnemo.config import Settings
+from mnemo.heap import settle_heap
 from mnemo.wiring import build_services
 
 log = logging.getLogger("mnemo.worker")
@@ -22,6 +23,7 @@ async def run_workers(settings: Settings, concurrency: int) -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     await services.start()
+    settle_heap()
     log.info(
         "worker running %d task loop(s) for: %s",
         concurrency,
