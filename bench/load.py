@@ -98,16 +98,19 @@ async def sqlite_target(folder: Path, workers: int, redis_url: str) -> AsyncIter
 
 
 @asynccontextmanager
-async def postgres_target(folder: Path, replicas: int) -> AsyncIterator[Target]:
+async def postgres_target(folder: Path, args: argparse.Namespace) -> AsyncIterator[Target]:
+    replicas = args.replicas
     async with fresh_postgres_database() as database_url:
         keys = await make_keys(Settings(data_dir=folder / "pg-keys", database_url=database_url))
         env = server_env(database_url)
+        # Replicas count rate limits in one place, as in production (README).
+        env.update(MNEMO_REDIS_URL=args.redis_url, MNEMO_WORKERS=str(args.replica_workers))
         with ExitStack() as servers:
             urls = [
                 servers.enter_context(serve_in_subprocess(folder / f"pg-{i}", env))
                 for i in range(replicas)
             ]
-            yield Target(f"postgres, {replicas} replicas", urls, keys)
+            yield Target(f"postgres, {replicas} replicas x {args.replica_workers}", urls, keys)
 
 
 async def seed(target: Target, clients: int, per_tenant: int) -> None:
@@ -181,6 +184,8 @@ async def run_client(
 ) -> list[Sample]:
     samples = []
     headers = {"X-API-Key": client.key}
+    # Agents do not start in lockstep: each begins somewhere in the first think period.
+    await asyncio.sleep(client.rng.uniform(0, 2 * think_s))
     while time.perf_counter() < deadline:
         operation, method, path, body = client.request()
         sent = time.perf_counter()
@@ -196,8 +201,11 @@ async def run_client(
     return samples
 
 
-async def drive(target: Target, args: argparse.Namespace) -> tuple[list[Sample], float]:
-    """All clients at once for the duration; returns every request and the elapsed seconds."""
+async def drive(
+    target: Target, args: argparse.Namespace
+) -> tuple[list[Sample], float, tuple[float, float]]:
+    """All clients for the duration; returns every request, the elapsed seconds and the
+    servers' own timings at the end of the warm-up."""
     texts = synthetic_texts(2_000, seed=5)
     queries = query_texts(500)
     limits = httpx.Limits(max_connections=args.clients, max_keepalive_connections=args.clients)
@@ -213,12 +221,15 @@ async def drive(target: Target, args: argparse.Namespace) -> tuple[list[Sample],
             run_client(c, https[c.number % len(https)], started, deadline, args.think_ms / 1000)
             for c in clients
         ]
-        per_client = await asyncio.gather(*runs)
+        everyone = asyncio.gather(*runs)
+        await asyncio.sleep(args.warmup_s)
+        before = await server_timings(target)
+        per_client = await everyone
         elapsed = time.perf_counter() - started
     finally:
         for http in https:
             await http.aclose()
-    return [s for samples in per_client for s in samples], elapsed
+    return [s for samples in per_client for s in samples], elapsed, before
 
 
 async def server_timings(target: Target) -> tuple[float, float]:
@@ -243,17 +254,19 @@ async def measure(name: str, folder: Path, args: argparse.Namespace) -> dict[str
     target_of = (
         sqlite_target(folder, args.workers, args.redis_url)
         if name == "sqlite"
-        else postgres_target(folder, args.replicas)
+        else postgres_target(folder, args)
     )
     async with target_of as target:
         print(f"{target.name}: seeding {args.seed_per_tenant * TENANTS} memories ...", flush=True)
         await seed(target, args.clients, args.seed_per_tenant)
         print(f"{target.name}: {args.clients} clients for {args.duration:g} s ...", flush=True)
-        before = await server_timings(target)
         settle_heap()  # so that the clients' own collections do not stall their clocks
-        samples, elapsed = await drive(target, args)
+        samples, elapsed, before = await drive(target, args)
         after = await server_timings(target)
-    summary = summarise(target.name, samples, elapsed)
+    counted = [s for s in samples if s.at_s >= args.warmup_s]
+    summary = summarise(target.name, counted, elapsed - args.warmup_s)
+    warmup = [s.ms for s in samples if s.at_s < args.warmup_s]
+    summary["warmup"] = {"requests": len(warmup), "over_target": sum(ms > 250 for ms in warmup)}
     answered = after[0] - before[0]
     # Client-measured latency includes the clients' own queueing on a shared machine.
     summary["server_share_over_target"] = (answered - (after[1] - before[1])) / max(answered, 1)
@@ -284,10 +297,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--workers", type=int, default=2, help="processes of the SQLite server (--workers)"
     )
     parser.add_argument(
+        "--replica-workers", type=int, default=1, help="processes of each PostgreSQL replica"
+    )
+    parser.add_argument(
         "--redis-url", default="redis://127.0.0.1:6379/14", help="rate limits of >1 worker"
     )
     parser.add_argument(
         "--seed-per-tenant", type=int, default=100, help="memories per tenant first"
+    )
+    parser.add_argument(
+        "--warmup-s",
+        type=float,
+        default=5.0,
+        help="seconds of load at the start left out of the figures (reported apart)",
     )
     parser.add_argument(
         "--think-ms", type=float, default=0.0, help="mean pause between requests (0: closed loop)"
@@ -296,7 +318,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     args.setups = [s.strip() for s in args.setups.split(",") if s.strip()]
     unknown = set(args.setups) - set(SETUPS)
-    if unknown or args.clients < 1 or args.duration <= 0:
+    if unknown or args.clients < 1 or args.duration <= args.warmup_s or args.warmup_s < 0:
         parser.error(f"bad --setups {sorted(unknown)}, --clients or --duration")
     return args
 

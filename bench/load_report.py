@@ -69,7 +69,8 @@ def print_table(
     results: Sequence[dict[str, Any]], args: argparse.Namespace, machine: dict[str, Any]
 ) -> None:
     title = (
-        f"{args.clients} clients, {args.duration:g} s per setup, think {args.think_ms:g} ms; "
+        f"{args.clients} clients, {args.duration:g} s per setup (first {args.warmup_s:g} s left "
+        f"out), think {args.think_ms:g} ms; "
         f"{machine['cpus']} cores, load {machine['loadavg_before'][0]:.1f} before"
     )
     table = Table("operation", "metric", *(r["name"] for r in results), title=title)
@@ -88,6 +89,10 @@ def print_table(
         *(f"{_share_over(r):.2%} / {r.get('server_share_over_target', 0.0):.2%}" for r in results),
     )  # fmt: skip
     verdicts = ["[green]met[/]" if r["meets_target"] else "[red]missed[/]" for r in results]
+    table.add_row(
+        "warm-up (left out): over target", "",
+        *(f"{r['warmup']['over_target']} of {r['warmup']['requests']}" for r in results),
+    )  # fmt: skip
     table.add_row(f"target: 0 errors, p99 < {TARGET_P99_MS:g} ms", "", *verdicts)
     Console().print(table)
 

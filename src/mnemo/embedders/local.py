@@ -18,6 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 from tokenizers import Encoding, Tokenizer
 
+from mnemo.embedders.batching import EmbeddingBatcher
 from mnemo.embedders.minilm_weights import F32, default_model_dir, load_weights
 from mnemo.embedders.numpy_forward import NumpyForward
 from mnemo.embedders.onnx_forward import OnnxForward, is_onnx_available
@@ -159,6 +160,8 @@ class LocalEmbedder:
         self._workers = workers
         self._pool = ThreadPoolExecutor(workers, "mnemo-embed") if workers > 1 else None
         self._background = low_priority_executor("mnemo-embed-background")
+        # Concurrent small calls share forward passes, one batch per worker at a time.
+        self._batcher = EmbeddingBatcher(self._embed_alone, lanes=workers, max_batch=batch_size)
 
     @property
     def backend(self) -> Literal["onnx", "numpy"]:
@@ -176,11 +179,18 @@ class LocalEmbedder:
     def embed(self, texts: Sequence[str]) -> F32:
         """Return (len(texts), 384) unit vectors, rows in the order of `texts`.
 
+        Calls of up to batch_size texts made at the same time from several threads share
+        forward passes (embedders/batching.py); larger calls are split over the workers.
         Background work (mnemo.priority) is embedded on one low-priority thread, batch after
         batch, so that it never takes a core from a request."""
         if in_background():
             return self._background.submit(self._embed, texts, None).result()
+        if len(texts) <= self._batch_size:
+            return self._batcher.embed(texts)
         return self._embed(texts, self._pool)
+
+    def _embed_alone(self, texts: list[str]) -> F32:
+        return self._embed(texts, None)
 
     def _embed(self, texts: Sequence[str], pool: ThreadPoolExecutor | None) -> F32:
         out = np.empty((len(texts), self.dimension), dtype=np.float32)

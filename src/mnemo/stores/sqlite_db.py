@@ -1,11 +1,22 @@
-"""SQLite connections: one serialised writer, one reader per thread, WAL, durable commits."""
+"""SQLite connections: one serialised writer, one reader per thread, WAL, durable commits.
+
+Writers queue twice: on a thread lock inside the process, then on an flock() of a file
+beside the database across processes (`mnemo serve --workers N`, `mnemo worker`). SQLite
+alone would let a second process's writer find the database locked and retry in its busy
+handler, which sleeps 1, 2, 5, 10 ... 100 ms between tries: tens to hundreds of
+milliseconds added to writes whenever two processes write at once. A blocking flock() is
+handed over the moment the holder lets go.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import os
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TypeVar
 
@@ -24,14 +35,18 @@ class SQLiteDatabase:
         self.path = path
         self._write_lock = threading.Lock()
         self._writer: sqlite3.Connection | None = None
+        self._process_lock: int | None = None  # fd of the write-lock file
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
         self._readers_lock = threading.Lock()
 
     def open(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        lock_path = self.path.with_name(self.path.name + ".write-lock")
+        self._process_lock = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
         self._writer = self._connect()
-        self._migrate(self._writer)
+        with self._writing():
+            self._migrate(self._writer)
 
     def close(self) -> None:
         with self._readers_lock:
@@ -41,6 +56,9 @@ class SQLiteDatabase:
         if self._writer is not None:
             self._writer.close()
             self._writer = None
+        if self._process_lock is not None:
+            os.close(self._process_lock)
+            self._process_lock = None
 
     async def read(self, work: Callable[[sqlite3.Connection], T]) -> T:
         return await anyio.to_thread.run_sync(self._run_read, work)
@@ -68,7 +86,7 @@ class SQLiteDatabase:
     def _run_write(self, work: Callable[[sqlite3.Connection], T]) -> T:
         if self._writer is None:
             raise StoreUnavailableError("the SQLite store is not open")
-        with self._write_lock:
+        with self._writing():
             conn = self._writer
             try:
                 conn.execute("BEGIN IMMEDIATE")
@@ -83,6 +101,18 @@ class SQLiteDatabase:
                     conn.execute("ROLLBACK")
                 raise
             return result
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        """This thread holds the process's write lock, and the process the file's."""
+        with self._write_lock:
+            if self._process_lock is None:
+                raise StoreUnavailableError("the SQLite store is not open")
+            fcntl.flock(self._process_lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(self._process_lock, fcntl.LOCK_UN)
 
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(
