@@ -26,6 +26,8 @@ RowIds = NDArray[np.int64]
 
 # The tag columns the index keeps, in the order of IndexRow's fields after rowid.
 TAG_FIELDS = ("namespace", "user_id", "session_id", "agent_id", "memory_type")
+# Columns by how few rows one value usually holds: session, user, agent, type, namespace.
+_MOST_SELECTIVE_FIRST = (2, 1, 3, 4, 0)
 _NO_VALUE = -1  # the code of NULL, never equal to any value's code
 _ACTIVE = "active"
 _Array = TypeVar("_Array", bound=np.ndarray[Any, Any])
@@ -108,7 +110,8 @@ class VectorIndex:
         self._size = 0
         self._rowids = np.empty(0, dtype=np.int64)
         self._matrix = np.empty((0, dimension), dtype=np.float32)
-        self._tags = np.empty((0, len(TAG_FIELDS)), dtype=np.int32)
+        # One contiguous code array per scope column: a column is compared whole, fast.
+        self._tags = [np.empty(0, dtype=np.int32) for _ in TAG_FIELDS]
         self._active = np.empty(0, dtype=bool)
         self._expires = np.empty(0, dtype=np.float64)
         self._present = np.empty(0, dtype=bool)
@@ -170,8 +173,7 @@ class VectorIndex:
         `query` (0 for every row without one)."""
         with self._lock:
             size, rowids, matrix = self._size, self._rowids, self._matrix
-            mask = self._mask(memory_filter, now)
-        positions = np.flatnonzero(mask)
+            positions = self._positions(memory_filter, now)
         if query is None:
             return Scored(rowids[positions], np.zeros(len(positions), dtype=np.float32))
         return Scored(rowids[positions], _cosines(matrix, size, positions, query))
@@ -189,18 +191,28 @@ class VectorIndex:
         return Scored(rowids, scores)
 
     # internals (callers hold the lock)
-    def _mask(self, memory_filter: MemoryFilter, now: datetime) -> NDArray[np.bool_]:
+    def _positions(self, memory_filter: MemoryFilter, now: datetime) -> NDArray[np.intp]:
+        """Positions of the rows matching the filter. The most selective column is compared
+        whole (a session's or a user's rows are a few in a million), every other condition
+        only on the positions it kept: a user scope costs one pass over one column."""
         size = self._size
-        mask = self._present[:size].copy()
-        for column, name in enumerate(TAG_FIELDS):
-            tag: TagFilter | None = getattr(memory_filter, name)
-            if tag is not None:
-                mask &= self._tag_mask(self._tags[:size, column], tag)
+        positions: NDArray[np.intp] | None = None
+        for column in _MOST_SELECTIVE_FIRST:
+            tag: TagFilter | None = getattr(memory_filter, TAG_FIELDS[column])
+            if tag is None:
+                continue
+            if positions is None:
+                positions = np.flatnonzero(self._tag_mask(self._tags[column][:size], tag))
+            else:
+                positions = positions[self._tag_mask(self._tags[column][positions], tag)]
+        if positions is None:
+            positions = np.arange(size)
+        keep = self._present[positions]
         if not memory_filter.include_superseded:
-            mask &= self._active[:size]
+            keep &= self._active[positions]
         if not memory_filter.include_expired:
-            mask &= self._expires[:size] > now.timestamp()
-        return mask
+            keep &= self._expires[positions] > now.timestamp()
+        return positions[keep]
 
     def _tag_mask(self, codes: NDArray[np.int32], tag: TagFilter) -> NDArray[np.bool_]:
         """Mirror of sql_filters._add_tag for single-valued columns."""
@@ -227,7 +239,8 @@ class VectorIndex:
 
     def _set_scope(self, position: int, row: IndexRow) -> None:
         values = (row.namespace, row.user_id, row.session_id, row.agent_id, row.memory_type)
-        self._tags[position] = [self._code(v) for v in values]
+        for column, value in enumerate(values):
+            self._tags[column][position] = self._code(value)
         self._active[position] = row.status == _ACTIVE
         self._expires[position] = np.inf if row.expires_at is None else row.expires_at
         self._present[position] = True
@@ -245,7 +258,7 @@ class VectorIndex:
         new = max(needed, capacity * 2, 1024)
         self._rowids = _grown(self._rowids, new, self._size)
         self._matrix = _grown(self._matrix, new, self._size)
-        self._tags = _grown(self._tags, new, self._size)
+        self._tags = [_grown(codes, new, self._size) for codes in self._tags]
         self._active = _grown(self._active, new, self._size)
         self._expires = _grown(self._expires, new, self._size)
         self._present = _grown(self._present, new, self._size)
