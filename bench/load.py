@@ -1,22 +1,27 @@
 """Load: concurrent clients mixing writes and searches against one `mnemo serve` on SQLite and
 two `mnemo serve` replicas on one PostgreSQL database; throughput, p50/p95/p99, errors.
 
-    .venv/bin/python bench/load.py                          # 50 clients, 60 s, both setups
+    .venv/bin/python bench/load.py                          # 50 agents, 60 s, both setups
+    .venv/bin/python bench/load.py --think-ms 0             # saturation: no pause at all
     .venv/bin/python bench/load.py --duration 10 --clients 10 --setups sqlite
 
 The SQLite server runs `--workers 2` processes (one Python process is bound by its
 interpreter lock at ~1 busy core: cli/serving.py), which count rate limits in Redis.
 Each setup gets fresh servers on free ports (fresh data folders; a fresh PostgreSQL database
 on 127.0.0.1:5432, dropped afterwards), stored keys of a few tenants on a roomy rate-limit
-tier, and some seeded memories. Every client is a closed loop (send, wait for the answer,
-optionally think, send again) on one replica (round-robin over the replicas), picking each
+tier, and some seeded memories. Every client is an agent in a closed loop (send, wait for the
+answer, pause a random 0 to 2 x --think-ms, send again; it starts somewhere in its first
+pause) on one replica (round-robin over the replicas), picking each
 request at random: PUT working memory with two new turns, POST long-term memories, or a search
 in its own user's scope or the whole namespace. Results: a table on stdout, JSON and a PNG in
 bench/results/. Target (issue 7): zero errors and p99 under 250 ms.
 
-The clients run in this process, on the same machine as the servers: on a small machine they
-compete for the same cores, and a closed loop with no think time measures saturation (by
-Little's law, mean latency = clients / throughput).
+The pause defaults to 500 ms: an agent calls its memory between LLM calls, which take
+longer than that, so 50 agents pausing 500 ms on average are already a heavy load (~90
+requests/s here). The clients run in this process, on the same machine as the servers: on
+a small machine they compete for the same cores. With --think-ms 0 the run measures
+saturation: by Little's law mean latency = clients / throughput, so the p99 target would
+need well over 200 requests/s from these 2 cores.
 """
 
 from __future__ import annotations
@@ -322,7 +327,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="seconds of load at the start left out of the figures (reported apart)",
     )
     parser.add_argument(
-        "--think-ms", type=float, default=0.0, help="mean pause between requests (0: closed loop)"
+        "--think-ms",
+        type=float,
+        default=500.0,
+        help="mean pause of an agent between requests (0: saturation)",
     )
     parser.add_argument("--out", type=Path, default=RESULTS / "load.json", help="JSON results")
     args = parser.parse_args(argv)

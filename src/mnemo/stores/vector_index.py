@@ -28,6 +28,8 @@ RowIds = NDArray[np.int64]
 TAG_FIELDS = ("namespace", "user_id", "session_id", "agent_id", "memory_type")
 # Columns by how few rows one value usually holds: session, user, agent, type, namespace.
 _MOST_SELECTIVE_FIRST = (2, 1, 3, 4, 0)
+# Fewer rows than 1/_FEW of the index: narrow the rest by position, not by whole columns.
+_FEW = 16
 _NO_VALUE = -1  # the code of NULL, never equal to any value's code
 _ACTIVE = "active"
 _Array = TypeVar("_Array", bound=np.ndarray[Any, Any])
@@ -193,20 +195,37 @@ class VectorIndex:
     # internals (callers hold the lock)
     def _positions(self, memory_filter: MemoryFilter, now: datetime) -> NDArray[np.intp]:
         """Positions of the rows matching the filter. The most selective column is compared
-        whole (a session's or a user's rows are a few in a million), every other condition
-        only on the positions it kept: a user scope costs one pass over one column."""
+        whole; when it keeps few rows (a session's or a user's, a few in a million) every
+        other condition is checked on those positions only, else on whole columns."""
         size = self._size
-        positions: NDArray[np.intp] | None = None
-        for column in _MOST_SELECTIVE_FIRST:
-            tag: TagFilter | None = getattr(memory_filter, TAG_FIELDS[column])
-            if tag is None:
-                continue
-            if positions is None:
-                positions = np.flatnonzero(self._tag_mask(self._tags[column][:size], tag))
-            else:
-                positions = positions[self._tag_mask(self._tags[column][positions], tag)]
-        if positions is None:
-            positions = np.arange(size)
+        tags = [
+            (column, tag)
+            for column in _MOST_SELECTIVE_FIRST
+            if (tag := getattr(memory_filter, TAG_FIELDS[column])) is not None
+        ]
+        if tags:
+            column, tag = tags[0]
+            first = self._tag_mask(self._tags[column][:size], tag)
+            if np.count_nonzero(first) * _FEW < size:
+                return self._narrowed(np.flatnonzero(first), tags[1:], memory_filter, now)
+        mask = self._present[:size].copy()
+        for column, tag in tags:
+            mask &= self._tag_mask(self._tags[column][:size], tag)
+        if not memory_filter.include_superseded:
+            mask &= self._active[:size]
+        if not memory_filter.include_expired:
+            mask &= self._expires[:size] > now.timestamp()
+        return np.flatnonzero(mask)
+
+    def _narrowed(
+        self,
+        positions: NDArray[np.intp],
+        tags: list[tuple[int, TagFilter]],
+        memory_filter: MemoryFilter,
+        now: datetime,
+    ) -> NDArray[np.intp]:
+        for column, tag in tags:
+            positions = positions[self._tag_mask(self._tags[column][positions], tag)]
         keep = self._present[positions]
         if not memory_filter.include_superseded:
             keep &= self._active[positions]
