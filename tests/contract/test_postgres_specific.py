@@ -230,6 +230,10 @@ async def test_narrow_scopes_filter_first_and_wide_scopes_use_hnsw(
     narrow = VectorPlans(compile_filter(user, pg_store.dialect, now))
     plan = await explain(pg_store, narrow.exact(), narrow.exact_params(query, 10), hnsw=False)
     assert "memories_embedding_hnsw" not in plan and "memories_user" in plan
+    hybrid_params = [["tea"], query, *narrow.where.params, 10, 10]
+    plan = await explain(pg_store, narrow.hybrid(), hybrid_params, hnsw=False)
+    assert "memories_embedding_hnsw" not in plan and "memories_user" in plan
+    assert plan.count("CTE Scan on scoped") == 2  # the scope is read once, for both halves
     wide = VectorPlans(
         compile_filter(MemoryFilter(namespace=TagFilter(eq="ns")), pg_store.dialect, now)
     )

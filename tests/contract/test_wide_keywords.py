@@ -121,3 +121,15 @@ async def test_a_narrow_scope_still_reads_every_match_exactly(wide: Store) -> No
     )
     assert found.keyword == every.keyword
     assert any("word2" not in doc.terms.split() for doc in found.keyword.values())
+
+
+async def test_a_hybrid_query_finds_what_its_two_halves_find_apart(wide: Store) -> None:
+    scope = query("", user="u7").filter
+    vector = rng_vectors(ROWS)[7]
+    both = await wide.find_candidates(CandidateQuery(scope, utcnow(), vector, "word2 zeppelin"))
+    words = await wide.find_candidates(CandidateQuery(scope, utcnow(), text="word2 zeppelin"))
+    nearest = await wide.find_candidates(CandidateQuery(scope, utcnow(), vector))
+    assert both.keyword == words.keyword and both.keyword
+    assert both.vector.keys() == nearest.vector.keys() and both.vector
+    assert all(abs(both.vector[k] - nearest.vector[k]) < 1e-6 for k in both.vector)
+    assert both.total == nearest.total

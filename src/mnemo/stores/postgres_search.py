@@ -55,6 +55,19 @@ class VectorPlans:
             f"WHERE {self.where.render()} ORDER BY m.embedding <=> %s LIMIT %s"
         )
 
+    def hybrid(self) -> str:
+        """The exact plan and the keyword matches of a narrow scope, over one read of it:
+        rows of kind 'v' are the nearest, rows of kind 'k' the matches, newest first."""
+        return (
+            "WITH scoped AS MATERIALIZED (SELECT m.namespace, m.id, m.seq, m.terms, "
+            "m.context_terms, m.term_set && %s::text[] AS matched, "
+            f"m.embedding <=> %s AS distance FROM memories m WHERE {self.where.render()}) "
+            "(SELECT 'v' AS kind, namespace, id, distance, NULL::text AS terms, "
+            "NULL::text AS context_terms FROM scoped ORDER BY distance LIMIT %s) UNION ALL "
+            "(SELECT 'k', namespace, id, NULL::float8, terms, context_terms FROM scoped "
+            "WHERE matched ORDER BY seq DESC LIMIT %s)"
+        )
+
     def exact_params(self, vector: Vector, limit: int) -> list[object]:
         return [vector, *self.where.params, limit]
 
@@ -91,17 +104,22 @@ class CandidateSearch:
         total = counted if is_narrow else await _estimate(conn, where, at_least=counted)
         result = CandidateSet(total=total)
         terms = query_terms(query.text or "")
-        if terms and is_narrow:
+        vector = None if query.vector is None else np.asarray(query.vector, dtype=np.float32)
+        plans = VectorPlans(where)
+        nearest = None
+        if terms and is_narrow and vector is not None and total:
+            # Both halves from one read of the scope, in one round trip.
+            nearest, result.keyword = await _hybrid_rows(conn, plans, vector, terms, query)
+        elif terms and is_narrow:
             result.keyword = await _keyword_documents(
                 conn, where, terms, query.keyword_scan_limit, is_narrow
             )
         elif terms:
             await self._probe_keywords(conn, where, terms, query, result)
-        if query.vector is None or not total:
+        if vector is None or not total:
             return result
-        vector = np.asarray(query.vector, dtype=np.float32)
-        plans = VectorPlans(where)
-        nearest = None if is_narrow else await self._approximate(conn, plans, vector, query)
+        if nearest is None and not is_narrow:
+            nearest = await self._approximate(conn, plans, vector, query)
         if nearest is None:
             nearest = await _similarity_rows(
                 conn, plans.exact(), plans.exact_params(vector, query.vector_limit)
@@ -154,6 +172,22 @@ class CandidateSearch:
         )
         # More than exact_scan_limit rows match, so anything short of that is a shortfall.
         return found if len(found) >= min(limit, self._exact_scan_limit + 1) else None
+
+
+async def _hybrid_rows(
+    conn: Connection, plans: VectorPlans, vector: Vector, terms: list[str], query: CandidateQuery
+) -> tuple[dict[Key, float], dict[Key, TermDocument]]:
+    params = [terms, vector, *plans.where.params, query.vector_limit, query.keyword_scan_limit]
+    cursor = await conn.execute(plans.hybrid(), params)
+    nearest: dict[Key, float] = {}
+    keyword: dict[Key, TermDocument] = {}
+    for r in await cursor.fetchall():
+        key = (r["namespace"], r["id"])
+        if r["kind"] == "v":
+            nearest[key] = 1.0 - float(r["distance"])
+        else:
+            keyword[key] = TermDocument(r["terms"] or "", r["context_terms"])
+    return nearest, keyword
 
 
 async def _similarity_rows(conn: Connection, sql: str, params: list[object]) -> dict[Key, float]:
