@@ -13,8 +13,15 @@ from __future__ import annotations
 
 import gc
 
+_settled = False
+
 
 def settle_heap() -> None:
-    """Collect start-up garbage, then freeze what is left (call once the process is ready)."""
+    """Collect start-up garbage, then freeze what is left: once per process, when its first
+    app is ready (a test process starts many apps; what they leave must stay collectable)."""
+    global _settled
+    if _settled:
+        return
+    _settled = True
     gc.collect()
     gc.freeze()

@@ -119,7 +119,7 @@ def _supervise(settings: Settings, log_level: str, metrics_dir: str) -> None:
         while failed is None and not stop.wait(0.5):
             for i, (process, started) in enumerate(members):
                 code = process.poll()
-                if code is None:
+                if code is None or stop.is_set():  # Ctrl-C reaches the processes too
                     continue
                 _forget_metrics(process.pid, metrics_dir)
                 if time.monotonic() - started < FAILING_WITHIN_S:
