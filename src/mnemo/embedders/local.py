@@ -31,6 +31,9 @@ DEFAULT_BATCH_SIZE = 32
 # Each worker holds one batch's activations (~160 MB at 32 texts x 256 tokens), so the
 # default stays modest even on many-core hosts.
 MAX_DEFAULT_WORKERS = 4
+# Calls of at most this many texts go through the batcher (a query, a turn or two, a few
+# memories); it merges them into batches of up to batch_size texts.
+SHARED_CALL_TEXTS = 4
 
 Backend = Literal["auto", "onnx", "numpy"]
 _I64 = NDArray[np.int64]
@@ -179,13 +182,14 @@ class LocalEmbedder:
     def embed(self, texts: Sequence[str]) -> F32:
         """Return (len(texts), 384) unit vectors, rows in the order of `texts`.
 
-        Calls of up to batch_size texts made at the same time from several threads share
-        forward passes (embedders/batching.py); larger calls are split over the workers.
+        Calls of up to SHARED_CALL_TEXTS texts (a request's own) made at the same time from
+        several threads share forward passes (embedders/batching.py); larger calls are split
+        over the workers, so that one big write is not run on a single core.
         Background work (mnemo.priority) is embedded on one low-priority thread, batch after
         batch, so that it never takes a core from a request."""
         if in_background():
             return self._background.submit(self._embed, texts, None).result()
-        if len(texts) <= self._batch_size:
+        if len(texts) <= SHARED_CALL_TEXTS:
             return self._batcher.embed(texts)
         return self._embed(texts, self._pool)
 
