@@ -56,6 +56,7 @@ from mnemo.stores.sqlite_statements import (
 from mnemo.stores.sqlite_terms import (
     backfill_terms,
     describe,
+    keyword_documents,
     probed_keyword_documents,
     scoped_keyword_documents,
     set_contexts,
@@ -235,19 +236,18 @@ class SQLiteStore(SQLiteSessions, SQLiteVectors):
         if index_scope(query.filter) is not None:
             self._sync.sync(conn)
             scored = self._index.search_scope(query.filter, query.now, query.vector)
-        if query.text:
-            self._find_keywords(conn, query, where, scored, result)
-        if query.vector is None:
-            result.total = (
-                len(scored.rowids)
-                if scored is not None
-                else _count(conn, where.render(), where.params)
-            )
-            return result
-        if scored is None:
+        elif query.vector is not None:
             self._sync.sync(conn)
             sql = f"SELECT m.rowid FROM memories m WHERE {where.render()}"
             scored = self._index.search_rowids(_rowids(conn, sql, where.params), query.vector)
+        scope_rows = len(scored.rowids) if scored is not None else None
+        if query.text:
+            scope_rows = self._find_keywords(conn, query, where, scored, scope_rows, result)
+        if scored is None or query.vector is None:
+            result.total = (
+                scope_rows if scope_rows is not None else _count(conn, where.render(), where.params)
+            )
+            return result
         rowids, scores = scored.rowids, scored.scores
         result.total = len(rowids)
         if query.max_distance is not None:
@@ -263,26 +263,32 @@ class SQLiteStore(SQLiteSessions, SQLiteVectors):
         query: CandidateQuery,
         where: WhereClause,
         scored: Scored | None,
+        scope_rows: int | None,
         result: CandidateSet,
-    ) -> None:
+    ) -> int | None:
+        """The keyword half; returns the scope's row count when it had to count it."""
         terms = query_terms(query.text or "")
         if not terms:
-            return
+            return scope_rows
         small = min(SMALL_SCOPE, self._exact_scan_limit)
         if scored is not None and len(scored.rowids) <= small:
             result.keyword = scoped_keyword_documents(
                 conn, terms, scored.rowids.tolist(), query.keyword_scan_limit
             )
-            return
-        scope_rows = (
-            len(scored.rowids) if scored is not None else _count(conn, where.render(), where.params)
-        )
-        probed = scope_rows > self._exact_scan_limit
+            return scope_rows
+        if scope_rows is None:
+            scope_rows = _count(conn, where.render(), where.params)
+        if scope_rows <= self._exact_scan_limit:
+            result.keyword = keyword_documents(
+                conn, terms, where.render(), where.params, query.keyword_scan_limit
+            )
+            return scope_rows
         result.keyword, estimates = probed_keyword_documents(
-            conn, terms, where, (scope_rows, self._index.rows), query, probed
+            conn, terms, where, (scope_rows, self._index.rows), query
         )
         result.document_frequencies = estimates.document_frequencies
         result.keyword_total = estimates.keyword_total
+        return scope_rows
 
     async def describe_candidates(
         self, keys: Sequence[Key], vector: Vector | None

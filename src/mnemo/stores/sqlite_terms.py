@@ -15,7 +15,6 @@ from mnemo.models import MemoryType
 from mnemo.retrieval.bm25 import TermDocument
 from mnemo.retrieval.documents import index_text, terms_text
 from mnemo.retrieval.keyword_probe import (
-    KeywordProbe,
     ProbeEstimates,
     found_enough,
     plan_probes,
@@ -70,17 +69,12 @@ def probed_keyword_documents(
     where: WhereClause,
     rows: tuple[int, int],
     query: CandidateQuery,
-    probed: bool,
 ) -> tuple[dict[Key, TermDocument], ProbeEstimates]:
-    """keyword_documents for a scope too large to read row by row, of (scope, table) `rows`:
-    every match, or when `probed` a probe planned from the FTS5 vocabulary's counts (scaled
-    from the table to the scope) when every match would be too many, with its estimates."""
+    """keyword_documents for a wide scope of (scope, table) `rows`: a probe planned from the
+    FTS5 vocabulary's counts (scaled from the table to the scope), with its estimates."""
     scope_rows, table_rows = rows
     counts = scaled(term_document_counts(conn, terms), scope_rows, table_rows)
-    if not probed:
-        probes = [KeywordProbe(tuple(t for t in terms if counts[t]), exact=True)]
-    else:
-        probes = plan_probes(terms, counts, query.keyword_probe_budget)
+    probes = plan_probes(terms, counts, query.keyword_probe_budget)
     found: dict[Key, TermDocument] = {}
     for probe in probes:
         limit = query.keyword_scan_limit if probe.exact else query.keyword_probe_budget
